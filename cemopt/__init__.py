@@ -1,0 +1,46 @@
+"""cemopt: the cross-entropy method for optimisation and rare-event estimation.
+
+>>> import cemopt as ce
+>>> res = ce.minimize(lambda X: (X ** 2).sum(axis=1), ce.Normal([2.0, 2.0], [1.0, 1.0]),
+...                   n_samples=100, vectorized=True, rng=0)
+>>> res.success
+True
+"""
+
+from ._version import __version__
+from .errors import CemoptWarning, ConvergenceWarning, DegenerateFitError
+from .evaluate import Evaluator
+from .families import (
+    Bernoulli,
+    Categorical,
+    Exponential,
+    Family,
+    MultivariateNormal,
+    Normal,
+    Product,
+    is_family,
+)
+from .optimize import CrossEntropy, DynamicSmoothing, maximize, minimize
+from .result import History, OptimizeResult
+
+__all__ = [
+    "__version__",
+    "Bernoulli",
+    "Categorical",
+    "CemoptWarning",
+    "ConvergenceWarning",
+    "CrossEntropy",
+    "DegenerateFitError",
+    "DynamicSmoothing",
+    "Evaluator",
+    "Exponential",
+    "Family",
+    "History",
+    "MultivariateNormal",
+    "Normal",
+    "OptimizeResult",
+    "Product",
+    "is_family",
+    "maximize",
+    "minimize",
+]

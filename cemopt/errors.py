@@ -1,0 +1,22 @@
+"""Warnings and exceptions raised by cemopt."""
+
+from __future__ import annotations
+
+__all__ = ["CemoptWarning", "ConvergenceWarning", "DegenerateFitError"]
+
+
+class CemoptWarning(UserWarning):
+    """Base class of every warning cemopt emits (filter them all with this one)."""
+
+
+class ConvergenceWarning(CemoptWarning):
+    """A run ended without meeting its goal, or its answer should not be trusted."""
+
+
+class DegenerateFitError(ValueError):
+    """A family could not be fitted: zero total weight or too few effective samples.
+
+    It is a ``ValueError`` so that callers who fit families by hand can catch it as
+    bad input; the optimiser catches it and ends the run with status
+    ``"degenerate elite"`` rather than returning NaN parameters.
+    """

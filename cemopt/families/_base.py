@@ -1,0 +1,51 @@
+"""The ``Family`` protocol: what the CE engine needs from a sampling distribution.
+
+A family is an immutable value: ``fit`` and ``blend`` return new objects and never
+change ``self``. Third-party families need not inherit from anything; they only need
+the four methods below (duck typing, checked with :func:`is_family`). The optional
+members (``mode``, ``degeneracy``, ``params``, ``with_params``) unlock extra engine
+features: ``res.x_mode``, the degeneracy stopping rule, readable history and
+checkpoints.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+__all__ = ["Family", "is_family"]
+
+
+@runtime_checkable
+class Family(Protocol):
+    """A parametric sampling distribution the CE engine can sample, score and refit.
+
+    Required methods
+    ----------------
+    sample(n, rng) -> array of shape (n, ...) (a dict of such arrays for ``Product``)
+    logpdf(x) -> array of shape (n,), log density (or log mass) of each row
+    fit(x, weights=None) -> Family, weighted maximum likelihood on the rows of ``x``
+    blend(previous, alpha) -> Family, ``alpha * self + (1 - alpha) * previous``
+
+    Optional members
+    ----------------
+    mode() -> the most likely single point
+    degeneracy() -> float, 0 for a point mass (max std, max min(p, 1 - p), ...)
+    params -> dict of read-only arrays (nested dicts for ``Product``)
+    with_params(params) -> Family of the same kind with those parameters
+    blend(previous, alpha, scale_alpha=...) -> a separate weight for scale parameters
+    """
+
+    def sample(self, n: int, rng: Any) -> Any: ...
+
+    def logpdf(self, x: Any) -> np.ndarray: ...
+
+    def fit(self, x: Any, weights: Any = None) -> Family: ...
+
+    def blend(self, previous: Family, alpha: float) -> Family: ...
+
+
+def is_family(obj: Any) -> bool:
+    """True when ``obj`` has the four methods of :class:`Family` (instances only)."""
+    return not isinstance(obj, type) and isinstance(obj, Family)

@@ -1,0 +1,182 @@
+"""Result objects: ``OptimizeResult`` and its per-iteration ``History``.
+
+Field names follow :class:`scipy.optimize.OptimizeResult` (``x, fun, nit, nfev,
+success, status, message``) so that code written for scipy switches without
+relearning; ``status`` is a short string key into :data:`STATUS_MESSAGES`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import numpy as np
+
+__all__ = ["History", "OptimizeResult", "STATUS_MESSAGES"]
+
+#: status key -> (success, message). The one table every stopping rule goes through.
+STATUS_MESSAGES: dict[str, tuple[bool, str]] = {
+    "target": (True, "The target value was reached."),
+    "degenerate": (True, "The sampling distribution degenerated to a point (degeneracy_tol)."),
+    "patience": (True, "The level did not improve for `patience` iterations."),
+    "flat": (True, "The scores of a batch spread less than value_tol."),
+    "max_iter": (False, "The maximum number of iterations (max_iter) was reached."),
+    "max_evals": (False, "The maximum number of evaluations (max_evals) was reached."),
+    "callback": (False, "The callback asked to stop."),
+    "interrupted": (False, "Interrupted by the user (KeyboardInterrupt); best so far returned."),
+    "degenerate elite": (
+        False,
+        "The elite could not be fitted (no valid scores, or zero total weight).",
+    ),
+}
+
+_HISTORY_COLUMNS = (
+    "level",
+    "best",
+    "best_so_far",
+    "mean_value",
+    "n_samples",
+    "n_elite",
+    "nfev",
+    "n_nan",
+    "degeneracy",
+    "alpha",
+    "scale_alpha",
+    "restart",
+)
+
+
+@dataclass(frozen=True, eq=False)
+class History:
+    """Per-iteration record of a run, one row per iteration, stored as arrays.
+
+    Attributes
+    ----------
+    level : ndarray
+        The elite threshold gamma_t (worst elite value) of each iteration.
+    best, best_so_far, mean_value : ndarray
+        Best value in the batch, best value seen so far, mean of the non-NaN values.
+    n_samples, n_elite, nfev, n_nan : ndarray of int
+        Batch size, elite size, cumulative evaluations, cumulative NaN scores.
+    degeneracy : ndarray
+        ``family.degeneracy()`` after the update (NaN when the family has none).
+    alpha, scale_alpha : ndarray
+        Smoothing weights used for location and scale parameters.
+    restart : ndarray of int
+        Index of the restart (0 for the first run) each iteration belongs to.
+    params : dict of ndarray
+        With ``keep_params=True``: each family parameter stacked over iterations
+        (nested ``Product`` names joined with "."). Empty otherwise.
+    """
+
+    level: np.ndarray
+    best: np.ndarray
+    best_so_far: np.ndarray
+    mean_value: np.ndarray
+    n_samples: np.ndarray
+    n_elite: np.ndarray
+    nfev: np.ndarray
+    n_nan: np.ndarray
+    degeneracy: np.ndarray
+    alpha: np.ndarray
+    scale_alpha: np.ndarray
+    restart: np.ndarray
+    params: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @classmethod
+    def from_rows(cls, rows: list[dict[str, Any]], params: dict[str, list] | None = None):
+        """Build from a list of per-iteration dicts (what the optimiser accumulates)."""
+        int_columns = {"n_samples", "n_elite", "nfev", "n_nan", "restart"}
+        columns = {
+            name: np.array([r[name] for r in rows], dtype=int if name in int_columns else float)
+            for name in _HISTORY_COLUMNS
+        }
+        stacked = {k: np.array(v) for k, v in (params or {}).items()}
+        return cls(**columns, params=stacked)
+
+    def __len__(self) -> int:
+        return len(self.level)
+
+    def as_dict(self) -> dict[str, np.ndarray]:
+        """Columns as a dict of arrays (ready for ``pandas.DataFrame``)."""
+        return {name: getattr(self, name) for name in _HISTORY_COLUMNS}
+
+    def __repr__(self) -> str:
+        if not len(self):
+            return "History(0 iterations)"
+        return (
+            f"History({len(self)} iterations, best {self.best_so_far[-1]:.6g}, "
+            f"columns: {', '.join(_HISTORY_COLUMNS)})"
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class OptimizeResult:
+    """The outcome of :func:`cemopt.minimize`, :func:`cemopt.maximize` or
+    :meth:`cemopt.CrossEntropy.result`.
+
+    Attributes
+    ----------
+    x : ndarray or dict
+        The best evaluated sample.
+    fun : float
+        Its objective value (in the caller's sign: the maximum for ``maximize``).
+    nit, nfev : int
+        Iterations (CE updates) and objective evaluations, over all restarts.
+    success : bool
+        True when a convergence rule or the target ended the run.
+    status : str
+        Which rule ended the run: a key of :data:`cemopt.result.STATUS_MESSAGES`.
+    message : str
+        That rule in words.
+    family : Family
+        The final sampling distribution.
+    history : History
+        One row per iteration.
+    x_mode : ndarray, dict or None
+        ``family.mode()``: the distribution's own best guess (None if it has none).
+        For noisy objectives this is often a better answer than ``x``.
+    n_nan : int
+        Number of NaN scores (each counted as the worst value).
+    interrupted : bool
+        True when the run was stopped by KeyboardInterrupt.
+    n_restarts : int
+        Restarts performed.
+    """
+
+    x: Any
+    fun: float
+    nit: int
+    nfev: int
+    success: bool
+    status: str
+    message: str
+    family: Any
+    history: History
+    x_mode: Any = None
+    n_nan: int = 0
+    interrupted: bool = False
+    n_restarts: int = 0
+
+    def __repr__(self) -> str:
+        # scipy's _RichResult layout: message and success first, names right-aligned.
+        order = ["message", "success", "status", "fun", "x", "nit", "nfev"]
+        names = order + [f.name for f in fields(self) if f.name not in order]
+        width = max(map(len, names))
+        lines = []
+        for name in names:
+            text = _format_value(getattr(self, name))
+            indent = " " * (width + 3)
+            lines.append(f"{name:>{width}}: " + text.replace("\n", "\n" + indent))
+        return "\n".join(lines)
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return np.array2string(value, threshold=12, edgeitems=3, precision=6)
+    if isinstance(value, dict) and all(isinstance(v, np.ndarray) for v in value.values()):
+        return "{" + ", ".join(f"{k}: {_format_value(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, float):
+        return f"{value:.10g}"
+    text = repr(value)
+    return text if len(text) <= 200 else text[:197] + "..."

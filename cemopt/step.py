@@ -1,0 +1,144 @@
+r"""The one CE step shared by optimisation and rare-event estimation.
+
+Given a batch :math:`X_1, \dots, X_N \sim f(\cdot; v_{t-1})` and its scores (always
+oriented so that *smaller is better*; the callers flip signs in exactly one place):
+
+1. Elite selection (Rubinstein & Kroese 2004, Alg. 4.2.1 step 2, or de Boer et al.
+   2005, eq. (9)): :math:`\hat\gamma_t` is the :math:`\lceil \rho N \rceil`-th smallest
+   score; the elite are the samples with :math:`S(X_i) \le \hat\gamma_t`, so ties at
+   the level are all elite, as in the CE definition of the level set. For rare events
+   the level never passes the target: :math:`\hat\gamma_t \leftarrow \max(\hat\gamma_t,
+   \gamma)` (eq. (10) of de Boer et al.). NaN scores are never elite.
+2. Weighted maximum likelihood, which *is* the cross-entropy minimisation
+   (de Boer et al. eq. (7)):
+   :math:`\tilde v_t = \arg\max_v \sum_{i \in E} W_i \ln f(X_i; v)`, with
+   :math:`W_i = 1` for optimisation and the likelihood ratio
+   :math:`W_i = f(X_i; u) / f(X_i; v_{t-1})` for rare events, computed in log space.
+3. Smoothing (eq. (12)): :math:`v_t = \alpha \tilde v_t + (1 - \alpha) v_{t-1}`, with
+   an optional separate weight for scale parameters (dynamic smoothing).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._batch import take_rows
+from .errors import DegenerateFitError
+
+__all__ = ["StepOutcome", "ce_step", "elite_indices", "likelihood_ratio_weights", "n_elite"]
+
+
+@dataclass(frozen=True, eq=False)
+class StepOutcome:
+    """What one CE step produced."""
+
+    family: Any  # v_t: fitted and smoothed
+    fitted: Any  # \tilde v_t: the raw weighted-ML fit on the elite
+    level: float  # \hat\gamma_t, smaller is better
+    elite: np.ndarray  # indices of the elite rows
+
+
+def n_elite(elite_frac: float, n_samples: int) -> int:
+    """``ceil(elite_frac * n_samples)``, immune to float noise (0.1 * 300 is 30, not 31)."""
+    return max(1, math.ceil(round(elite_frac * n_samples, 9)))
+
+
+def elite_indices(
+    values: np.ndarray, elite_frac: float, level_limit: float | None = None
+) -> tuple[np.ndarray, float]:
+    """Indices of the elite and the level, for scores where smaller is better.
+
+    Examples
+    --------
+    >>> elite_indices(np.array([3.0, 1.0, np.nan, 2.0, 1.0]), 0.4)
+    (array([1, 4]), 1.0)
+    """
+    valid = ~np.isnan(values)
+    n_valid = int(valid.sum())
+    if n_valid == 0:
+        raise DegenerateFitError("No elite: every score in the batch is NaN.")
+    k = min(n_elite(elite_frac, len(values)), n_valid)
+    finite_values = values[valid]
+    level = float(np.partition(finite_values, k - 1)[k - 1])  # the k-th smallest score
+    if level_limit is not None and level < level_limit:
+        level = float(level_limit)  # a rare-event level never passes the target
+    elite = np.flatnonzero(valid & (values <= level))
+    if elite.size == 0:
+        raise DegenerateFitError(f"No sample reached the level {level!r}.")
+    return elite, level
+
+
+def likelihood_ratio_weights(nominal: Any, proposal: Any, X: Any) -> np.ndarray:
+    """Weights proportional to f(X; u) / f(X; v), computed in log space.
+
+    The weights are rescaled so that the largest is 1: the weighted fit does not
+    depend on their scale, and this keeps ratios like 1e-300 from underflowing.
+    """
+    log_w = np.asarray(nominal.logpdf(X), dtype=float) - np.asarray(proposal.logpdf(X), dtype=float)
+    top = np.max(log_w) if log_w.size else -np.inf
+    if not np.isfinite(top):
+        raise DegenerateFitError(
+            "Every elite sample has zero likelihood ratio (outside the nominal support)."
+        )
+    return np.exp(log_w - top)
+
+
+def ce_step(
+    family: Any,
+    X: Any,
+    values: np.ndarray,
+    *,
+    elite_frac: float,
+    alpha: float,
+    scale_alpha: float | None = None,
+    nominal: Any = None,
+    level_limit: float | None = None,
+) -> StepOutcome:
+    """One CE update: select the elite, refit by weighted ML, blend with ``family``.
+
+    Parameters
+    ----------
+    family : Family
+        The family that drew ``X`` (v_{t-1}).
+    X : array or dict of arrays
+        The batch, samples on axis 0.
+    values : ndarray, shape (n,)
+        Scores, smaller is better; NaN is never elite.
+    elite_frac : float
+        rho, the elite fraction.
+    alpha, scale_alpha : float
+        Smoothing weights (``scale_alpha`` for scale parameters, when given).
+    nominal : Family, optional
+        For rare events: the nominal density u; the elite is then weighted by the
+        likelihood ratio f(x; u) / f(x; v_{t-1}).
+    level_limit : float, optional
+        The level never goes below it (the rare-event target, sign-flipped).
+
+    Raises
+    ------
+    DegenerateFitError
+        No valid elite, or the fit failed for lack of weight.
+
+    Examples
+    --------
+    >>> import cemopt as ce
+    >>> rng = np.random.default_rng(0)
+    >>> fam = ce.Normal(mean=[0.0], std=[1.0])
+    >>> X = fam.sample(1000, rng)
+    >>> out = ce_step(fam, X, (X[:, 0] - 2.0) ** 2, elite_frac=0.1, alpha=1.0)
+    >>> bool(out.family.params["mean"][0] > 1.0)
+    True
+    """
+    elite, level = elite_indices(values, elite_frac, level_limit)  # step 1
+    X_elite = take_rows(X, elite)
+    weights = None if nominal is None else likelihood_ratio_weights(nominal, family, X_elite)
+    fitted = family.fit(X_elite, weights)  # step 2, eq. (7)
+    if scale_alpha is None:  # step 3, eq. (12)
+        smoothed = fitted.blend(family, alpha)
+    else:
+        smoothed = fitted.blend(family, alpha, scale_alpha=scale_alpha)
+    return StepOutcome(family=smoothed, fitted=fitted, level=level, elite=elite)
