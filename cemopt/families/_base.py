@@ -21,6 +21,10 @@ __all__ = ["Family", "is_family"]
 class Family(Protocol):
     """A parametric sampling distribution the CE engine can sample, score and refit.
 
+    >>> import cemopt as ce
+    >>> isinstance(ce.Bernoulli([0.5, 0.5]), ce.Family)
+    True
+
     Required methods
     ----------------
     sample(n, rng) -> array of shape (n, ...) (a dict of such arrays for ``Product``)
@@ -47,5 +51,10 @@ class Family(Protocol):
 
 
 def is_family(obj: Any) -> bool:
-    """True when ``obj`` has the four methods of :class:`Family` (instances only)."""
+    """True when ``obj`` has the four methods of :class:`Family` (instances only).
+
+    >>> import cemopt as ce
+    >>> is_family(ce.Normal([0.0], [1.0])), is_family(ce.Normal), is_family(object())
+    (True, False, False)
+    """
     return not isinstance(obj, type) and isinstance(obj, Family)

@@ -1,0 +1,25 @@
+"""Sampling families: immutable batch distributions that the CE engine samples and refits.
+
+Every family is a frozen value object: ``fit`` and ``blend`` return new objects. See
+:class:`Family` for the protocol and :func:`cemopt.testing.check_family` for the
+conformance checks any family (ours or a user's) must pass.
+"""
+
+from ._base import Family, is_family
+from .bernoulli import Bernoulli
+from .categorical import Categorical
+from .exponential import Exponential
+from .multivariate_normal import MultivariateNormal
+from .normal import Normal
+from .product import Product
+
+__all__ = [
+    "Bernoulli",
+    "Categorical",
+    "Exponential",
+    "Family",
+    "MultivariateNormal",
+    "Normal",
+    "Product",
+    "is_family",
+]
