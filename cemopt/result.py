@@ -50,6 +50,12 @@ _HISTORY_COLUMNS = (
 class History:
     """Per-iteration record of a run, one row per iteration, stored as arrays.
 
+    >>> import cemopt as ce
+    >>> res = ce.minimize(lambda X: (X ** 2).sum(axis=1), ce.Normal([1.0], [1.0]),
+    ...                   n_samples=50, vectorized=True, max_iter=3, rng=0)
+    >>> res.history.nfev.tolist(), len(res.history)
+    ([50, 100, 150], 3)
+
     Attributes
     ----------
     level : ndarray
@@ -114,6 +120,12 @@ class History:
 class OptimizeResult:
     """The outcome of :func:`cemopt.minimize`, :func:`cemopt.maximize` or
     :meth:`cemopt.CrossEntropy.result`.
+
+    >>> import cemopt as ce
+    >>> res = ce.maximize(lambda X: X.sum(axis=1), ce.Bernoulli([0.5] * 4),
+    ...                   n_samples=40, vectorized=True, rng=0)
+    >>> res.x.tolist(), res.fun, res.success, res.status
+    ([1, 1, 1, 1], 4.0, True, 'flat')
 
     Attributes
     ----------

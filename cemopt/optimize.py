@@ -1,0 +1,731 @@
+"""The CE optimiser: ``CrossEntropy`` (ask/tell) and ``minimize``/``maximize``.
+
+There is one engine, :class:`CrossEntropy`; :func:`minimize` and :func:`maximize` are
+short loops over it, so the two can never drift apart. Inside, everything is
+minimised: ``maximize=True`` flips the sign of the scores in ``tell`` and back in
+``result``, nowhere else.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import math
+import numbers
+import warnings
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from os import PathLike
+from typing import Any
+
+import numpy as np
+
+from . import _defaults
+from . import checkpoint as _checkpoint
+from ._batch import batch_len, copy_row, take_rows
+from ._validation import as_rng, check_int, check_real
+from .errors import CemoptWarning, DegenerateFitError
+from .evaluate import Evaluator
+from .families._base import is_family
+from .result import STATUS_MESSAGES, History, OptimizeResult
+from .step import ce_step, n_elite
+
+__all__ = ["CrossEntropy", "DynamicSmoothing", "minimize", "maximize"]
+
+logger = logging.getLogger("cemopt")
+
+# adaptive variance scaling (Bosman, Grahl & Thierens 2008, AMaLGaM): the multiplier
+# grows by 1/0.9 when the improvements lie beyond one standard deviation from the
+# mean, and decays by 0.9 once no improvement was seen for 25 + d iterations.
+_SCALE_DECREASE = 0.9
+_SCALE_INCREASE = 1.0 / 0.9
+_SDR_THRESHOLD = 1.0
+
+
+@dataclass(frozen=True)
+class DynamicSmoothing:
+    r"""Dynamic smoothing of scale parameters, :math:`\beta_t = \beta - \beta (1 - 1/t)^q`.
+
+    Kroese, Porotsky & Rubinstein (2006), eq. (9): the scale parameters move at full
+    weight ``beta`` at first and ever more slowly later, so the sampling distribution
+    shrinks polynomially rather than geometrically and does not freeze before the
+    mean has found the optimum. ``t`` counts iterations from 1 (and again from 1
+    after each restart).
+
+    Examples
+    --------
+    >>> schedule = DynamicSmoothing(beta=0.8, q=5)
+    >>> round(schedule(1), 6), round(schedule(2), 6)
+    (0.8, 0.775)
+    """
+
+    beta: float = 0.8
+    q: float = 5.0
+
+    def __post_init__(self) -> None:
+        check_real(self.beta, "beta", low=0.0, high=1.0, low_open=True)
+        check_real(self.q, "q", low=0.0, low_open=True)
+
+    def __call__(self, t: int) -> float:
+        return self.beta - self.beta * (1.0 - 1.0 / t) ** self.q
+
+
+class CrossEntropy:
+    r"""The cross-entropy method as an ask/tell optimiser.
+
+    >>> import numpy as np, cemopt as ce
+    >>> opt = ce.CrossEntropy(ce.Normal(mean=[3.0, -2.0], std=[2.0, 2.0]), n_samples=200, rng=1)
+    >>> while not opt.stop():
+    ...     X = opt.ask()
+    ...     opt.tell(X, (X ** 2).sum(axis=1))
+    >>> res = opt.result()
+    >>> res.success, bool(res.fun < 1e-10)
+    (True, True)
+
+    Each iteration draws a batch from the family, keeps the best ``elite_frac``
+    fraction (the elite), refits the family to it by weighted maximum likelihood and
+    blends the fit with the previous parameters (see :mod:`cemopt.step`).
+
+    Parameters
+    ----------
+    family : Family
+        The initial sampling distribution (e.g. :class:`cemopt.Normal`).
+    n_samples : int, optional
+        Samples per iteration, N. Default: for ``Normal`` and
+        ``MultivariateNormal`` in d dimensions ``max(round(10 (4 + 3 ln d)),
+        ceil((d + 1) / elite_frac))``; for other families
+        ``max(100, 10 * number of parameters)``.
+    elite_frac : float, optional
+        rho in (0, 1): the fraction of the batch kept as the elite; ``ceil(rho N)``
+        samples (more when several tie at the level), NaN scores never. Default 0.1,
+        the CE literature's value, except 0.2 for ``Normal`` and
+        ``MultivariateNormal`` (measured in ``benchmarks/continuous.py``).
+    smoothing : float, default 0.7
+        alpha in (0, 1]: ``v_t = alpha * fit + (1 - alpha) * v_{t-1}``.
+    scale_smoothing : float, callable or None
+        Weight for scale parameters (std, covariance): a float, or a schedule
+        ``t -> beta_t`` such as :class:`DynamicSmoothing`. None: ``smoothing``,
+        capped at ``2 k / d^1.5`` for a ``MultivariateNormal`` (k elite, d dims) so
+        that covariances fitted from few points do not compound their noise.
+    variance_scaling : bool, default True
+        Adaptive variance scaling for families that support it (``Normal``,
+        ``MultivariateNormal``: methods ``rescaled`` and ``whiten``): the batch is
+        drawn with the covariance times a multiplier that grows while the
+        improvements lie far from the mean and decays when they stop (Bosman, Grahl
+        & Thierens 2008). This is the adaptive form of the CE literature's variance
+        injection (Botev & Kroese 2004): it keeps the distribution from collapsing
+        before it has followed a slope or a curved valley.
+    maximize : bool, default False
+        Maximise instead of minimise.
+    max_iter, max_evals : int, optional
+        Budgets over all restarts. When both are None, ``max_iter=1000``. The last
+        batch is cut to the remaining ``max_evals``.
+    target : float, optional
+        Stop once a value at least this good is found.
+    patience : int, optional
+        Converged when the level has not improved for this many iterations; 0 turns
+        the rule off. Default 5 (CEoptim's ``noImproveThr``), except off for
+        ``Normal`` and ``MultivariateNormal`` with variance scaling, whose
+        multiplier has its own no-improvement rule (25 + d iterations) and where 5
+        ended runs early on Griewank and Rastrigin (measured).
+    degeneracy_tol : float or None, default 1e-12
+        Converged when the sampling family's ``degeneracy()`` falls below this
+        fraction of the initial family's.
+    value_tol : float or None, default 1e-12
+        Converged when the scores of a batch spread (max - min) less than this.
+    restarts : int or None, default None
+        What follows a convergence stop (degenerate, patience, flat) that did not
+        reach ``target``: a restart from the initial family with ``restart_growth``
+        times more samples (IPOP-style). An int allows that many. None: restart as
+        long as ``max_evals`` leaves room, and never when ``max_evals`` is None.
+    restart_growth : float, default 2.0
+        Growth factor of ``n_samples`` at each restart.
+    keep_params : bool, default False
+        Record the family's parameters each iteration in ``history.params``.
+    rng : None, int or numpy.random.Generator
+        Source of randomness, normalised once with ``numpy.random.default_rng``.
+
+    Attributes
+    ----------
+    family : Family
+        The current sampling distribution.
+    termination : dict
+        Empty while running; then ``{rule: detail}`` naming the rule that fired.
+    """
+
+    def __init__(
+        self,
+        family: Any,
+        *,
+        n_samples: int | None = None,
+        elite_frac: float | None = None,
+        smoothing: float = 0.7,
+        scale_smoothing: float | Callable[[int], float] | None = None,
+        variance_scaling: bool = True,
+        maximize: bool = False,
+        max_iter: int | None = None,
+        max_evals: int | None = None,
+        target: float | None = None,
+        patience: int | None = None,
+        degeneracy_tol: float | None = 1e-12,
+        value_tol: float | None = 1e-12,
+        restarts: int | None = None,
+        restart_growth: float = 2.0,
+        keep_params: bool = False,
+        rng: Any = None,
+    ) -> None:
+        if not is_family(family):
+            raise TypeError(
+                "`family` must implement sample/logpdf/fit/blend (see cemopt.families.Family), "
+                f"but got {type(family).__name__}."
+            )
+        if elite_frac is None:
+            elite_frac = _defaults.default_elite_frac(family)
+        self.elite_frac = check_real(
+            elite_frac, "elite_frac", low=0, high=1, low_open=True, high_open=True
+        )
+        if n_samples is None:
+            n_samples = _defaults.default_n_samples(family, self.elite_frac)
+        self.n_samples = check_int(n_samples, "n_samples", minimum=1)
+        if self.elite_frac * self.n_samples < 1:
+            raise ValueError(
+                "`elite_frac * n_samples >= 1` must hold (at least one elite sample), but got "
+                f"elite_frac={elite_frac!r}, n_samples={n_samples!r}."
+            )
+        self.smoothing = check_real(smoothing, "smoothing", low=0, high=1, low_open=True)
+        if scale_smoothing is not None and not callable(scale_smoothing):
+            scale_smoothing = check_real(
+                scale_smoothing, "scale_smoothing", low=0, high=1, low_open=True
+            )
+        self.scale_smoothing = scale_smoothing
+        if not isinstance(maximize, (bool, np.bool_)):
+            raise TypeError(f"`maximize` must be True or False, but got maximize={maximize!r}.")
+        self.maximize = bool(maximize)
+        if not isinstance(variance_scaling, (bool, np.bool_)):
+            raise TypeError(
+                f"`variance_scaling` must be True or False, but got {variance_scaling=!r}."
+            )
+        self.variance_scaling = bool(variance_scaling)
+        self.max_iter = check_int(max_iter, "max_iter", minimum=1, allow_none=True)
+        self.max_evals = check_int(max_evals, "max_evals", minimum=1, allow_none=True)
+        if self.max_iter is None and self.max_evals is None:
+            self.max_iter = 1000
+        self.target = check_real(target, "target", allow_none=True)
+        if patience is None:
+            patience = _defaults.default_patience(family, variance_scaling)
+        self.patience = check_int(patience, "patience", minimum=0, allow_none=True)
+        self.degeneracy_tol = check_real(degeneracy_tol, "degeneracy_tol", low=0, allow_none=True)
+        self.value_tol = check_real(value_tol, "value_tol", low=0, allow_none=True)
+        self.restarts = check_int(restarts, "restarts", minimum=0, allow_none=True)
+        self.restart_growth = check_real(restart_growth, "restart_growth", low=1)
+        self.keep_params = bool(keep_params)
+        self.rng = as_rng(rng)
+
+        self.initial_family = family
+        self.family = family
+        self._sign = -1.0 if self.maximize else 1.0
+        self._initial_n_samples = self.n_samples
+        self._initial_degeneracy = _degeneracy(family)
+        self._scaling = self.variance_scaling and _defaults.scales_adaptively(family)
+        # counters and bests, all in the internal "smaller is better" orientation
+        self.nit = 0
+        self.nfev = 0
+        self.n_nan = 0
+        self._t = 0  # iterations since the last (re)start, for schedules
+        self._restart = 0
+        self._best_x: Any = None
+        self._best = np.inf
+        self._best_level = np.inf
+        self._stall = 0
+        self._warned_nan = False
+        self._scale = 1.0  # variance multiplier (adaptive variance scaling)
+        self._no_improvement = 0  # iterations without improvement, for the scale decay
+        self._restart_best = np.inf  # best score since the last (re)start
+        self.termination: dict[str, Any] = {}
+        self._rows: list[dict[str, Any]] = []
+        self._params: dict[str, list] = {}
+
+    # ----------------------------------------------------------------- ask / tell
+    def ask(self) -> Any:
+        """Draw the next batch (an ``(n, ...)`` array, or a dict for ``Product``)."""
+        n = self.n_samples
+        if self.max_evals is not None:
+            n = max(1, min(n, self.max_evals - self.nfev))
+        return self.sampling_family.sample(n, self.rng)
+
+    @property
+    def sampling_family(self) -> Any:
+        """The family the next batch is drawn from: :attr:`family` with its covariance
+        times the variance multiplier (the same object when no scaling is active)."""
+        if self._scaling and self._scale != 1.0:
+            return self.family.rescaled(self._scale)
+        return self.family
+
+    def tell(self, X: Any, values: Any) -> None:
+        """Update the family from a scored batch (``values[i]`` is the score of row i).
+
+        ``X`` need not come from :meth:`ask`: any batch of the family's shape works.
+        """
+        n = batch_len(X)
+        scores = np.asarray(values, dtype=float)
+        if scores.shape != (n,):
+            raise ValueError(
+                f"`values` must have one entry per sample: got {scores.size} values "
+                f"(shape {scores.shape}) for {n} samples."
+            )
+        if self.termination:
+            raise RuntimeError(f"tell() after the run stopped ({self.termination}).")
+        scores = self._sign * scores
+        nan = np.isnan(scores)
+        if nan.any():
+            self.n_nan += int(nan.sum())
+            if not self._warned_nan:
+                warnings.warn(
+                    "The objective returned NaN; such samples count as the worst value and "
+                    "are never elite (res.n_nan counts them).",
+                    CemoptWarning,
+                    stacklevel=2,
+                )
+                self._warned_nan = True
+        self.nfev += n
+        if not nan.all():
+            i = int(np.nanargmin(scores))
+            if scores[i] < self._best or self._best_x is None:
+                self._best, self._best_x = float(scores[i]), copy_row(X, i)
+
+        self._t += 1
+        alpha, scale_alpha = self.smoothing, self._scale_alpha(self._t)
+        try:
+            outcome = ce_step(
+                self.family,
+                X,
+                scores,
+                elite_frac=self.elite_frac,
+                alpha=alpha,
+                scale_alpha=scale_alpha,
+            )
+        except DegenerateFitError as exc:
+            self._record(scores, level=np.nan, n_elite_=0, alpha=alpha, scale_alpha=scale_alpha)
+            self.termination = {"degenerate elite": str(exc)}
+            logger.info("stopped: %s", exc)
+            return
+        if self._scaling:
+            self._adapt_scale(X, scores, outcome.elite)
+        self.family = outcome.family
+        self.nit += 1
+        if outcome.level < self._best_level:
+            self._best_level, self._stall = outcome.level, 0
+        else:
+            self._stall += 1
+        self._record(scores, outcome.level, outcome.elite.size, alpha, scale_alpha)
+        self._check_stop(scores)
+
+    def _adapt_scale(self, X: Any, scores: np.ndarray, elite: np.ndarray) -> None:
+        """Adaptive variance scaling (AMaLGaM's AVS with the standard-deviation ratio).
+
+        Uses :attr:`family` before the update: the improvements' distance from its
+        mean is measured in its own standard deviations (``whiten``).
+        """
+        elite_scores = scores[elite]
+        best = elite_scores.min()
+        if best < self._restart_best:
+            self._no_improvement = 0
+            self._scale = max(self._scale, 1.0)
+            improving = elite[elite_scores < self._restart_best]
+            centre = np.mean(take_rows(X, improving), axis=0, keepdims=True)
+            ratio = np.max(np.abs(self.family.whiten(centre)))
+            if ratio > _SDR_THRESHOLD:  # improvements far out: the distribution is too narrow
+                self._scale *= _SCALE_INCREASE
+            self._restart_best = best
+            return
+        patience = 25 + int(self.family.dim)
+        if self._scale <= 1.0:
+            self._no_improvement += 1
+        if self._scale > 1.0 or self._no_improvement >= patience:
+            self._scale *= _SCALE_DECREASE
+        if self._scale < 1.0 and self._no_improvement < patience:
+            self._scale = 1.0
+
+    def stop(self) -> bool:
+        """True once a stopping rule has fired (see :attr:`termination`)."""
+        return bool(self.termination)
+
+    def result(self) -> OptimizeResult:
+        """The best sample found so far, with the rule that ended the run."""
+        status = next(iter(self.termination), "running")
+        success, message = STATUS_MESSAGES.get(status, (False, "The run has not stopped yet."))
+        mode = getattr(self.family, "mode", None)
+        return OptimizeResult(
+            x=self._best_x,
+            fun=float(self._sign * self._best) if self._best_x is not None else np.nan,
+            nit=self.nit,
+            nfev=self.nfev,
+            success=success,
+            status=status,
+            message=message,
+            family=self.family,
+            history=History.from_rows(self._rows, self._params),
+            x_mode=mode() if callable(mode) else None,
+            n_nan=self.n_nan,
+            interrupted=status == "interrupted",
+            n_restarts=self._restart,
+        )
+
+    # ------------------------------------------------------------------ stopping
+    def _scale_alpha(self, t: int) -> float | None:
+        if self.scale_smoothing is None:
+            k = n_elite(self.elite_frac, self.n_samples)
+            return _defaults.default_scale_alpha(self.family, self.smoothing, k)
+        if callable(self.scale_smoothing):
+            return float(self.scale_smoothing(t))
+        return self.scale_smoothing
+
+    def _check_stop(self, scores: np.ndarray) -> None:
+        stop = self._budget_stop()
+        if stop is None:
+            stop = self._local_convergence(scores)
+            if stop is None:
+                return
+            if self._may_restart():
+                self._start_again(stop)
+                return
+        self.termination = stop
+        logger.info("stopped after %d iterations: %s", self.nit, self.termination)
+
+    def _budget_stop(self) -> dict[str, Any] | None:
+        internal_target = None if self.target is None else self._sign * self.target
+        if internal_target is not None and self._best <= internal_target:
+            return {"target": self.target}
+        if self.max_evals is not None and self.nfev >= self.max_evals:
+            return {"max_evals": self.max_evals}
+        if self.max_iter is not None and self.nit >= self.max_iter:
+            return {"max_iter": self.max_iter}
+        return None
+
+    def _local_convergence(self, scores: np.ndarray) -> dict[str, Any] | None:
+        if self.degeneracy_tol is not None:
+            degeneracy = _degeneracy(self.sampling_family)
+            if degeneracy <= self.degeneracy_tol * self._initial_degeneracy:
+                return {"degenerate": degeneracy}
+        if self.value_tol is not None:
+            valid = scores[~np.isnan(scores)]
+            if valid.size > 1 and np.ptp(valid) < self.value_tol:
+                return {"flat": float(np.ptp(valid))}
+        if self.patience and self._stall >= self.patience:
+            return {"patience": self.patience}
+        return None
+
+    def _may_restart(self) -> bool:
+        if self.restarts is None:  # use the budget, as IPOP does; no budget, no restart
+            return self.max_evals is not None and self.nfev < self.max_evals
+        return self._restart < self.restarts
+
+    def _start_again(self, reason: dict[str, Any]) -> None:
+        self._restart += 1
+        self.n_samples = math.ceil(self.n_samples * self.restart_growth)
+        self.family = self.initial_family
+        self._t, self._stall, self._best_level = 0, 0, np.inf
+        self._scale, self._no_improvement, self._restart_best = 1.0, 0, np.inf
+        logger.info("restart %d after %s with n_samples=%d", self._restart, reason, self.n_samples)
+
+    def _record(self, scores, level, n_elite_, alpha, scale_alpha) -> None:
+        finite = scores[~np.isnan(scores)]
+        self._rows.append(
+            {
+                "level": self._sign * level,
+                "best": self._sign * finite.min() if finite.size else np.nan,
+                "best_so_far": self._sign * self._best,
+                "mean_value": self._sign * finite.mean() if finite.size else np.nan,
+                "n_samples": scores.size,
+                "n_elite": n_elite_,
+                "nfev": self.nfev,
+                "n_nan": self.n_nan,
+                "degeneracy": _degeneracy(self.family),
+                "alpha": alpha,
+                "scale_alpha": np.nan if scale_alpha is None else scale_alpha,
+                "restart": self._restart,
+            }
+        )
+        if self.keep_params and isinstance(getattr(self.family, "params", None), dict):
+            for name, value in _flatten(self.family.params).items():
+                self._params.setdefault(name, []).append(np.array(value))
+
+    # --------------------------------------------------------------- checkpoints
+    def save(self, path: str | PathLike) -> None:
+        """Write the state of the run to ``path`` (one ``.npz`` file, no pickle).
+
+        :meth:`load` with the same initial family and settings continues exactly
+        where this run stopped: same samples, same result, bit for bit.
+        """
+        params = getattr(self.family, "params", None)
+        if not isinstance(params, dict) or not callable(getattr(self.family, "with_params", None)):
+            raise TypeError(
+                f"Checkpoints need a family with `params` and `with_params`; "
+                f"{type(self.family).__name__} has not both."
+            )
+        best_x = self._best_x
+        state = {
+            "settings": self._settings(),
+            "family": dict(params),
+            "rng": self.rng.bit_generator.state,
+            "counters": {
+                "nit": self.nit,
+                "nfev": self.nfev,
+                "n_nan": self.n_nan,
+                "t": self._t,
+                "restart": self._restart,
+                "n_samples": self.n_samples,
+                "stall": self._stall,
+                "best": self._best,
+                "best_level": self._best_level,
+                "warned_nan": self._warned_nan,
+                "scale": self._scale,
+                "no_improvement": self._no_improvement,
+                "restart_best": self._restart_best,
+            },
+            "best_x": best_x,
+            "termination": {k: _plain(v) for k, v in self.termination.items()},
+            "rows": {
+                k: np.array([r[k] for r in self._rows])
+                for k in (self._rows[0] if self._rows else {})
+            },
+            "params_history": {k: np.array(v) for k, v in self._params.items()},
+        }
+        _checkpoint.save_state(path, state)
+
+    @classmethod
+    def load(cls, path: str | PathLike, family: Any, **settings: Any) -> CrossEntropy:
+        """Continue a run saved with :meth:`save`.
+
+        ``family`` and ``settings`` must be those the run was started with (the
+        initial family, not the current one); a differing setting raises
+        ``ValueError`` naming it.
+        """
+        state = _checkpoint.load_state(path)
+        settings.pop("rng", None)
+        opt = cls(family, **settings)
+        saved = state["settings"]
+        for name, value in opt._settings().items():
+            if saved.get(name) != value:
+                raise ValueError(
+                    f"`{name}` must match the checkpoint {path}: it was saved with "
+                    f"{name}={saved.get(name)!r}, but got {name}={value!r}."
+                )
+        opt.family = family.with_params(state["family"])
+        opt.rng = _checkpoint.rng_from_state(state["rng"])
+        c = state["counters"]
+        opt.nit, opt.nfev, opt.n_nan, opt._t = c["nit"], c["nfev"], c["n_nan"], c["t"]
+        opt._restart, opt.n_samples, opt._stall = c["restart"], c["n_samples"], c["stall"]
+        opt._best, opt._best_level, opt._warned_nan = c["best"], c["best_level"], c["warned_nan"]
+        opt._scale, opt._no_improvement = c["scale"], c["no_improvement"]
+        opt._restart_best = c["restart_best"]
+        opt._best_x = state["best_x"]
+        # A budget stop is judged again under the budgets given now, so that a finished
+        # run can be extended; a convergence stop stands.
+        saved_stop = dict(state["termination"])
+        if saved_stop and next(iter(saved_stop)) not in ("target", "max_evals", "max_iter"):
+            opt.termination = saved_stop
+        else:
+            opt.termination = opt._budget_stop() or {}
+        rows = state["rows"]
+        n_rows = len(next(iter(rows.values()))) if rows else 0
+        opt._rows = [{k: v[i].item() for k, v in rows.items()} for i in range(n_rows)]
+        opt._params = {k: list(v) for k, v in state["params_history"].items()}
+        return opt
+
+    def _settings(self) -> dict[str, Any]:
+        """The settings a resumed run must share (callable schedules are not compared).
+
+        Budgets (``max_iter``, ``max_evals``, ``target``) may differ: a resumed run can
+        be given more time.
+        """
+        return {
+            "n_samples": self._initial_n_samples,
+            "elite_frac": self.elite_frac,
+            "smoothing": self.smoothing,
+            "scale_smoothing": (
+                self.scale_smoothing
+                if not callable(self.scale_smoothing)
+                else repr(self.scale_smoothing)
+            ),
+            "variance_scaling": self.variance_scaling,
+            "value_tol": self.value_tol,
+            "maximize": self.maximize,
+            "patience": self.patience,
+            "degeneracy_tol": self.degeneracy_tol,
+            "restarts": self.restarts,
+            "restart_growth": self.restart_growth,
+            "keep_params": self.keep_params,
+        }
+
+
+def minimize(
+    f: Callable[..., Any],
+    family: Any,
+    *,
+    n_samples: int | None = None,
+    elite_frac: float | None = None,
+    smoothing: float = 0.7,
+    scale_smoothing: float | Callable[[int], float] | None = None,
+    variance_scaling: bool = True,
+    max_iter: int | None = None,
+    max_evals: int | None = None,
+    target: float | None = None,
+    patience: int | None = None,
+    degeneracy_tol: float | None = 1e-12,
+    value_tol: float | None = 1e-12,
+    restarts: int | None = None,
+    restart_growth: float = 2.0,
+    maximize: bool = False,
+    vectorized: bool = False,
+    executor: Executor | None = None,
+    catch: Sequence[type[BaseException]] | type[BaseException] = (),
+    rng: Any = None,
+    callback: Callable[[OptimizeResult], Any] | None = None,
+    progress: bool = False,
+    keep_params: bool = False,
+    checkpoint: str | PathLike | None = None,
+    resume: str | PathLike | None = None,
+) -> OptimizeResult:
+    """Minimise ``f`` by the cross-entropy method.
+
+    >>> import cemopt as ce
+    >>> res = ce.minimize(lambda X: ((X - 1.0) ** 2).sum(axis=1),
+    ...                   ce.Normal(mean=[0.0, 0.0], std=[3.0, 3.0]),
+    ...                   n_samples=200, vectorized=True, rng=0)
+    >>> res.success, res.x.round(4).tolist()
+    (True, [1.0, 1.0])
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x) -> float`` for one sample, or with ``vectorized=True``
+        ``f(X) -> (n,)`` for an ``(n, d)`` batch (samples on axis 0; a dict of such
+        arrays for a ``Product`` family).
+    family : Family
+        The initial sampling distribution.
+    n_samples, elite_frac, smoothing, scale_smoothing, variance_scaling, max_iter, \
+max_evals, target, patience, degeneracy_tol, value_tol, restarts, restart_growth, maximize, \
+keep_params, rng
+        As in :class:`CrossEntropy`.
+    vectorized : bool, default False
+        Whether ``f`` scores a whole batch at once.
+    executor : concurrent.futures.Executor, optional
+        Score chunks of each batch on this executor (a process pool, Dask's
+        ``Client.get_executor()``, ...). Results do not depend on it.
+    catch : exception type or tuple of types
+        Exceptions from ``f`` that make a score NaN instead of stopping the run.
+    callback : callable, optional
+        ``callback(intermediate_result)`` after each iteration; returning True or
+        raising StopIteration stops the run with status ``"callback"``.
+    progress : bool, default False
+        Log one line per iteration on the ``"cemopt"`` logger at INFO level.
+    checkpoint : path, optional
+        Save the state after every iteration to this ``.npz`` file.
+    resume : path, optional
+        Continue the run saved in this checkpoint (same ``f``, family and settings).
+
+    Returns
+    -------
+    OptimizeResult
+        ``x, fun, nit, nfev, success, status, message, family, history, x_mode``.
+        Ctrl-C returns the best so far with ``status="interrupted"``.
+
+    See Also
+    --------
+    maximize, CrossEntropy
+    """
+    settings = dict(
+        n_samples=n_samples,
+        elite_frac=elite_frac,
+        smoothing=smoothing,
+        scale_smoothing=scale_smoothing,
+        variance_scaling=variance_scaling,
+        maximize=maximize,
+        max_iter=max_iter,
+        max_evals=max_evals,
+        target=target,
+        patience=patience,
+        degeneracy_tol=degeneracy_tol,
+        value_tol=value_tol,
+        restarts=restarts,
+        restart_growth=restart_growth,
+        keep_params=keep_params,
+    )
+    score = Evaluator(f, vectorized=vectorized, executor=executor, catch=catch)
+    if callback is not None and not callable(callback):
+        raise TypeError(f"`callback` must be callable or None, but got callback={callback!r}.")
+    if resume is not None:
+        opt = CrossEntropy.load(resume, family, **settings)
+    else:
+        opt = CrossEntropy(family, rng=rng, **settings)
+    try:
+        while not opt.stop():
+            X = opt.ask()
+            opt.tell(X, score(X))
+            if checkpoint is not None:
+                opt.save(checkpoint)
+            if progress:
+                row = opt._rows[-1]
+                logger.info(
+                    "iter %d  nfev %d  level %.6g  best %.6g",
+                    opt.nit,
+                    opt.nfev,
+                    row["level"],
+                    row["best_so_far"],
+                )
+            if callback is not None and not opt.stop() and _callback_stops(callback, opt):
+                opt.termination = {"callback": True}
+    except KeyboardInterrupt:
+        opt.termination = {"interrupted": True}
+    return opt.result()
+
+
+def maximize(f: Callable[..., Any], family: Any, **kwargs: Any) -> OptimizeResult:
+    """Maximise ``f`` by the cross-entropy method; arguments as in :func:`minimize`.
+
+    >>> import cemopt as ce
+    >>> res = ce.maximize(lambda X: X.sum(axis=1), ce.Bernoulli([0.5] * 8),
+    ...                   n_samples=100, vectorized=True, rng=0)
+    >>> res.fun, res.x.tolist()
+    (8.0, [1, 1, 1, 1, 1, 1, 1, 1])
+    """
+    if "maximize" in kwargs:
+        raise TypeError("maximize() got an unexpected keyword argument 'maximize'")
+    return minimize(f, family, maximize=True, **kwargs)
+
+
+maximize.__signature__ = inspect.signature(minimize).replace(  # type: ignore[attr-defined]
+    parameters=[p for p in inspect.signature(minimize).parameters.values() if p.name != "maximize"]
+)
+
+
+def _callback_stops(callback: Callable, opt: CrossEntropy) -> bool:
+    try:
+        return callback(opt.result()) is True
+    except StopIteration:
+        return True
+
+
+def _degeneracy(family: Any) -> float:
+    method = getattr(family, "degeneracy", None)
+    return float(method()) if callable(method) else np.nan
+
+
+def _flatten(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for name, value in params.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{name}."))
+        else:
+            flat[f"{prefix}{name}"] = value
+    return flat
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (np.generic,)):
+        return value.item()
+    if isinstance(value, numbers.Number) or value is None or isinstance(value, (str, bool)):
+        return value
+    return str(value)
