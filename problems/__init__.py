@@ -1,0 +1,24 @@
+"""Problems built on the cemopt engine, imported as ``cemopt.problems.<name>``.
+
+``PROBLEMS`` maps a plain name to a factory that builds a ready instance; the CLI,
+``cemopt.compare`` and the tests use it.
+
+>>> from cemopt.problems import PROBLEMS
+>>> sorted(PROBLEMS)[:3]
+['ackley', 'griewank', 'maxcut']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from . import functions, maxcut
+
+__all__ = ["PROBLEMS", "functions", "maxcut"]
+
+#: name -> factory(**kwargs) -> problem instance
+PROBLEMS: dict[str, Callable[..., Any]] = {
+    **{name: (lambda f=f: f) for name, f in functions.FUNCTIONS.items()},
+    "maxcut": maxcut.MaxCut.synthetic,
+}
