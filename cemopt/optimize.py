@@ -24,6 +24,7 @@ import numpy as np
 from . import _defaults
 from . import checkpoint as _checkpoint
 from ._batch import batch_len, copy_row, take_rows
+from ._progress import ProgressBar
 from ._validation import as_rng, check_int, check_real
 from .errors import CemoptWarning, DegenerateFitError
 from .evaluate import Evaluator
@@ -444,6 +445,7 @@ class CrossEntropy:
                 "degeneracy": _degeneracy(self.family),
                 "alpha": alpha,
                 "scale_alpha": np.nan if scale_alpha is None else scale_alpha,
+                "scale": self._scale,
                 "restart": self._restart,
             }
         )
@@ -620,7 +622,8 @@ keep_params, rng
         ``callback(intermediate_result)`` after each iteration; returning True or
         raising StopIteration stops the run with status ``"callback"``.
     progress : bool, default False
-        Log one line per iteration on the ``"cemopt"`` logger at INFO level.
+        Show a one-line progress bar on stderr (iterations, evaluations, best value).
+        Each iteration is also logged at DEBUG level on the ``"cemopt"`` logger.
     checkpoint : path, optional
         Save the state after every iteration to this ``.npz`` file.
     resume : path, optional
@@ -660,25 +663,30 @@ keep_params, rng
         opt = CrossEntropy.load(resume, family, **settings)
     else:
         opt = CrossEntropy(family, rng=rng, **settings)
+    bar = ProgressBar(opt.max_iter, opt.max_evals) if progress else None
     try:
         while not opt.stop():
             X = opt.ask()
             opt.tell(X, score(X))
             if checkpoint is not None:
                 opt.save(checkpoint)
-            if progress:
-                row = opt._rows[-1]
-                logger.info(
-                    "iter %d  nfev %d  level %.6g  best %.6g",
-                    opt.nit,
-                    opt.nfev,
-                    row["level"],
-                    row["best_so_far"],
-                )
+            row = opt._rows[-1]
+            logger.debug(
+                "iter %d  nfev %d  level %.6g  best %.6g",
+                opt.nit,
+                opt.nfev,
+                row["level"],
+                row["best_so_far"],
+            )
+            if bar is not None:
+                bar.update(nit=opt.nit, nfev=opt.nfev, best=row["best_so_far"])
             if callback is not None and not opt.stop() and _callback_stops(callback, opt):
                 opt.termination = {"callback": True}
     except KeyboardInterrupt:
         opt.termination = {"interrupted": True}
+    finally:
+        if bar is not None:
+            bar.close()
     return opt.result()
 
 

@@ -42,6 +42,7 @@ _HISTORY_COLUMNS = (
     "degeneracy",
     "alpha",
     "scale_alpha",
+    "scale",
     "restart",
 )
 
@@ -68,6 +69,8 @@ class History:
         ``family.degeneracy()`` after the update (NaN when the family has none).
     alpha, scale_alpha : ndarray
         Smoothing weights used for location and scale parameters.
+    scale : ndarray
+        The variance multiplier of adaptive variance scaling (1 when inactive).
     restart : ndarray of int
         Index of the restart (0 for the first run) each iteration belongs to.
     params : dict of ndarray
@@ -86,6 +89,7 @@ class History:
     degeneracy: np.ndarray
     alpha: np.ndarray
     scale_alpha: np.ndarray
+    scale: np.ndarray
     restart: np.ndarray
     params: dict[str, np.ndarray] = field(default_factory=dict)
 

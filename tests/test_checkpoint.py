@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import cemopt as ce
+from cemopt.problems import functions
 from objectives import shifted_sphere
 
 RUN = {"n_samples": 60, "vectorized": True, "max_iter": 12, "patience": 3, "restarts": 1}
@@ -96,3 +97,30 @@ def test_missing_or_foreign_checkpoint(tmp_path):
     np.savez(foreign, a=np.zeros(3))
     with pytest.raises(ValueError, match=r"is not a cemopt checkpoint"):
         ce.minimize(mixed, start(), resume=foreign, **RUN)
+
+
+class InterruptRosenbrockAfter:
+    def __init__(self, calls: int) -> None:
+        self.left = calls
+
+    def __call__(self, X):
+        self.left -= 1
+        if self.left < 0:
+            raise KeyboardInterrupt
+        return functions.rosenbrock(X)
+
+
+def test_resume_keeps_variance_scaling_and_restart_state(tmp_path):
+    # Rosenbrock from a fixed start: the variance multiplier moves and restarts happen,
+    # so both must be in the checkpoint for the resumed run to match.
+    path = tmp_path / "run.npz"
+    family = ce.MultivariateNormal(np.full(4, 3.0), 16.0 * np.eye(4))
+    run = {"vectorized": True, "n_samples": 40, "max_evals": 6000, "rng": 5}
+    full = ce.minimize(functions.rosenbrock, family, **run)
+    assert full.history.scale.max() > 1.0 and full.n_restarts >= 1
+    cut = ce.minimize(InterruptRosenbrockAfter(37), family, checkpoint=path, **run)
+    assert cut.interrupted
+    resumed = ce.minimize(functions.rosenbrock, family, resume=path, **run)
+    assert (resumed.fun, resumed.nfev, resumed.n_restarts) == (full.fun, full.nfev, full.n_restarts)
+    np.testing.assert_array_equal(resumed.history.scale, full.history.scale)
+    np.testing.assert_array_equal(resumed.family.params["cov"], full.family.params["cov"])

@@ -728,3 +728,34 @@ def test_check_family_catches_mutable_families():
 def test_check_family_rejects_non_families():
     with pytest.raises(TypeError, match="`family` must implement"):
         check_family(object())
+
+
+# ------------------------------------------------- adaptive variance scaling support
+@pytest.mark.parametrize(
+    "family",
+    [
+        Normal([1.0, -2.0, 0.5], [0.5, 2.0, 1.0]),
+        MultivariateNormal([1.0, -2.0], [[2.0, 0.9], [0.9, 1.0]]),
+    ],
+    ids=["normal", "mvn"],
+)
+def test_rescaled_whitens_to_scaled_identity(family):
+    # X ~ family.rescaled(c)  =>  family.whiten(X) ~ N(0, c I): check the second moments
+    # against their standard errors (var of a chi-square_1 moment: 2 c^2 / n).
+    c, n = 2.25, 40_000
+    Z = family.whiten(family.rescaled(c).sample(n, rng=3))
+    moments = Z.T @ Z / n
+    expected = c * np.eye(family.dim)
+    se = np.sqrt((expected**2 + np.outer(np.diag(expected), np.diag(expected))) / n)
+    assert np.all(np.abs(moments - expected) <= 4 * se)
+    np.testing.assert_allclose(family.whiten(family.mode()[None, :]), 0.0, atol=1e-15)
+    same = family.rescaled(1.0)
+    for name, value in family.params.items():
+        np.testing.assert_allclose(same.params[name], value, rtol=1e-15)
+
+
+def test_rescaled_rejects_non_positive_factor():
+    with pytest.raises(ValueError, match=r"`0 < factor` must hold, but got factor=0.0"):
+        Normal([0.0], [1.0]).rescaled(0.0)
+    with pytest.raises(ValueError, match=r"`0 < factor` must hold, but got factor=-1.0"):
+        MultivariateNormal([0.0], [[1.0]]).rescaled(-1.0)

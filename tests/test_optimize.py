@@ -280,3 +280,64 @@ def test_objective_returning_wrong_number_of_values():
         ce.minimize(lambda X: np.float64(1.0), normal(), n_samples=100, vectorized=True)
     with pytest.raises(ValueError, match=r"must return one number per sample, .* pass vectorized"):
         ce.minimize(lambda x: np.ones(2), normal(), n_samples=100)
+
+
+def test_progress_bar_on_stderr_only_on_request(capsys):
+    ce.minimize(shifted_sphere, normal(), n_samples=50, vectorized=True, max_iter=3, rng=0)
+    assert capsys.readouterr() == ("", "")
+    ce.minimize(
+        shifted_sphere, normal(), n_samples=50, vectorized=True, max_iter=3, progress=True, rng=0
+    )
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\r") == 3 and err.endswith("\n")
+    assert "100% iter 3  nfev 150" in err
+
+
+# ---------------------------------------------------------------- defaults on hard functions
+def start_mvn(fn, d: int, seed: int) -> ce.MultivariateNormal:
+    x0 = np.random.default_rng(seed).uniform(fn.lower, fn.upper, d)
+    return ce.MultivariateNormal(x0, np.eye(d) * ((fn.upper - fn.lower) / 2) ** 2)
+
+
+def test_rosenbrock_d10_with_defaults():
+    # The valley needs a full covariance and the variance multiplier (benchmarks/RESULTS.md).
+    fn = functions.rosenbrock
+    res = ce.minimize(
+        fn, start_mvn(fn, 10, 0), vectorized=True, target=1e-8, max_evals=100_000, rng=0
+    )
+    assert res.status == "target" and res.fun < 1e-8
+    np.testing.assert_allclose(res.x, fn.x_opt(10), atol=1e-3)
+    assert res.history.scale.max() > 1.0  # the multiplier did widen the distribution
+
+
+def test_rastrigin_d10_needs_restarts_with_growing_batches():
+    fn = functions.rastrigin
+    res = ce.minimize(
+        fn, start_mvn(fn, 10, 1), vectorized=True, target=1e-8, max_evals=100_000, rng=1
+    )
+    assert res.status == "target" and res.n_restarts >= 1
+    sizes = [res.history.n_samples[res.history.restart == r][0] for r in range(res.n_restarts)]
+    assert sizes == [109 * 2**r for r in range(res.n_restarts)]
+    single = ce.minimize(
+        fn,
+        start_mvn(fn, 10, 1),
+        vectorized=True,
+        target=1e-8,
+        max_evals=100_000,
+        restarts=0,
+        rng=1,
+    )
+    assert single.status in ("flat", "degenerate") and single.fun > 0.5  # a local minimum
+
+
+def test_variance_scaling_off_keeps_scale_one():
+    res = ce.minimize(
+        shifted_sphere,
+        normal(),
+        n_samples=100,
+        vectorized=True,
+        max_iter=20,
+        variance_scaling=False,
+        rng=0,
+    )
+    assert np.all(res.history.scale == 1.0)
