@@ -138,6 +138,11 @@ def check_same_kind(family: Any, previous: Any, method: str = "blend") -> None:
             f"`previous` must be a {type(family).__name__} to {method} with, "
             f"but got {type(previous).__name__}."
         )
+    dim = getattr(family, "dim", None)
+    if dim is not None and previous.dim != dim:
+        raise ValueError(
+            f"`previous` must have dim {dim} like self, but got previous with dim {previous.dim}."
+        )
 
 
 def _short(array: np.ndarray) -> str:

@@ -141,11 +141,6 @@ class Bernoulli:
         alpha = check_alpha(alpha)
         if scale_alpha is not None:
             check_alpha(scale_alpha, "scale_alpha")
-        if previous.dim != self.dim:
-            raise ValueError(
-                f"`previous` must have dim {self.dim} like self, but got previous with "
-                f"dim {previous.dim}."
-            )
         p = alpha * self.p + (1.0 - alpha) * previous.p
         return Bernoulli(np.clip(p, 0.0, 1.0))
 

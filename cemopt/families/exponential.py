@@ -142,9 +142,4 @@ class Exponential:
         alpha = check_alpha(alpha)
         if scale_alpha is not None:
             check_alpha(scale_alpha, "scale_alpha")
-        if previous.dim != self.dim:
-            raise ValueError(
-                f"`previous` must have dim {self.dim} like self, but got previous with "
-                f"dim {previous.dim}."
-            )
         return Exponential(alpha * self.mean + (1.0 - alpha) * previous.mean)

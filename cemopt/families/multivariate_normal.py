@@ -217,11 +217,6 @@ class MultivariateNormal:
         check_same_kind(self, previous)
         alpha = check_alpha(alpha)
         beta = alpha if scale_alpha is None else check_alpha(scale_alpha, "scale_alpha")
-        if previous.dim != self.dim:
-            raise ValueError(
-                f"`previous` must have dim {self.dim} like self, but got previous with "
-                f"dim {previous.dim}."
-            )
         return MultivariateNormal(
             alpha * self.mean + (1.0 - alpha) * previous.mean,
             beta * self.cov + (1.0 - beta) * previous.cov,

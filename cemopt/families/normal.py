@@ -357,11 +357,6 @@ class Normal:
         check_same_kind(self, previous)
         alpha = check_alpha(alpha)
         beta = alpha if scale_alpha is None else check_alpha(scale_alpha, "scale_alpha")
-        if previous.dim != self.dim:
-            raise ValueError(
-                f"`previous` must have dim {self.dim} like self, but got previous with "
-                f"dim {previous.dim}."
-            )
         if not (np.array_equal(previous._lo, self._lo) and np.array_equal(previous._hi, self._hi)):
             raise ValueError(
                 "`previous` must have the same bounds as self, but got "
