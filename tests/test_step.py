@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import cemopt as ce
 from cemopt.step import ce_step, elite_indices, likelihood_ratio_weights, n_elite
@@ -58,3 +61,26 @@ def test_step_with_likelihood_ratio_is_weighted_fit():
     np.testing.assert_allclose(
         out.family.params["mean"], [np.sum(w * elite) / np.sum(w)], rtol=1e-12
     )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=hnp.arrays(
+        np.float64,
+        st.integers(1, 60),
+        elements=st.one_of(st.floats(-1e6, 1e6), st.just(np.nan), st.sampled_from([0.0, 1.0])),
+    ),
+    frac=st.floats(0.01, 0.99),
+)
+def test_elite_selection_properties(values, frac):
+    valid = ~np.isnan(values)
+    if not valid.any():
+        with pytest.raises(ce.DegenerateFitError):
+            elite_indices(values, frac)
+        return
+    elite, level = elite_indices(values, frac)
+    others = np.setdiff1d(np.flatnonzero(valid), elite)
+    assert valid[elite].all()  # NaN never elite
+    assert np.all(values[elite] <= level) and np.all(values[others] > level)
+    assert elite.size >= min(n_elite(frac, values.size), valid.sum())  # ties may add more
+    assert level in values[valid]
