@@ -547,9 +547,11 @@ class CrossEntropy:
             "elite_frac": self.elite_frac,
             "smoothing": self.smoothing,
             "scale_smoothing": (
-                self.scale_smoothing
-                if not callable(self.scale_smoothing)
-                else repr(self.scale_smoothing)
+                repr(self.scale_smoothing)
+                if isinstance(self.scale_smoothing, DynamicSmoothing)
+                else "a callable"  # a user's schedule cannot be compared; trust the caller
+                if callable(self.scale_smoothing)
+                else self.scale_smoothing
             ),
             "variance_scaling": self.variance_scaling,
             "value_tol": self.value_tol,
@@ -627,7 +629,9 @@ keep_params, rng
     checkpoint : path, optional
         Save the state after every iteration to this ``.npz`` file.
     resume : path, optional
-        Continue the run saved in this checkpoint (same ``f``, family and settings).
+        Continue the run saved in this checkpoint (same ``f``, family and settings;
+        the budgets may be raised). The generator state comes from the checkpoint,
+        so ``rng`` is not used.
 
     Returns
     -------

@@ -124,3 +124,17 @@ def test_resume_keeps_variance_scaling_and_restart_state(tmp_path):
     assert (resumed.fun, resumed.nfev, resumed.n_restarts) == (full.fun, full.nfev, full.n_restarts)
     np.testing.assert_array_equal(resumed.history.scale, full.history.scale)
     np.testing.assert_array_equal(resumed.family.params["cov"], full.family.params["cov"])
+
+
+def test_resume_with_schedules(tmp_path):
+    path = tmp_path / "run.npz"
+    run = {**RUN, "max_iter": 6}
+    for schedule in (ce.DynamicSmoothing(beta=0.8, q=5), lambda t: 0.5):
+        full = ce.minimize(mixed, start(), rng=3, scale_smoothing=schedule, **run)
+        ce.minimize(
+            InterruptAfter(3), start(), rng=3, checkpoint=path, scale_smoothing=schedule, **run
+        )
+        resumed = ce.minimize(mixed, start(), resume=path, scale_smoothing=schedule, **run)
+        assert (resumed.fun, resumed.nfev) == (full.fun, full.nfev)
+    with pytest.raises(ValueError, match=r"`scale_smoothing` must match the checkpoint"):
+        ce.minimize(mixed, start(), resume=path, scale_smoothing=0.3, **run)
