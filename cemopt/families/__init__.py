@@ -9,6 +9,7 @@ from ._base import Family, is_family
 from .bernoulli import Bernoulli
 from .categorical import Categorical
 from .exponential import Exponential
+from .mixture import Mixture
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .product import Product
@@ -18,6 +19,7 @@ __all__ = [
     "Categorical",
     "Exponential",
     "Family",
+    "Mixture",
     "MultivariateNormal",
     "Normal",
     "Product",
