@@ -15,13 +15,15 @@ from .families import (
     Categorical,
     Exponential,
     Family,
+    Mixture,
     MultivariateNormal,
     Normal,
     Product,
     is_family,
 )
 from .optimize import CrossEntropy, DynamicSmoothing, maximize, minimize
-from .result import History, OptimizeResult
+from .rare_event import crude_monte_carlo, estimate
+from .result import History, LevelHistory, OptimizeResult, RareEventResult
 
 __all__ = [
     "__version__",
@@ -36,11 +38,16 @@ __all__ = [
     "Exponential",
     "Family",
     "History",
+    "Mixture",
     "MultivariateNormal",
     "Normal",
     "OptimizeResult",
     "Product",
     "is_family",
+    "crude_monte_carlo",
+    "estimate",
+    "LevelHistory",
+    "RareEventResult",
     "maximize",
     "minimize",
 ]

@@ -12,7 +12,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["History", "OptimizeResult", "STATUS_MESSAGES"]
+__all__ = [
+    "History",
+    "LevelHistory",
+    "OptimizeResult",
+    "RareEventResult",
+    "RARE_EVENT_MESSAGES",
+    "STATUS_MESSAGES",
+]
 
 #: status key -> (success, message). The one table every stopping rule goes through.
 STATUS_MESSAGES: dict[str, tuple[bool, str]] = {
@@ -196,3 +203,204 @@ def _format_value(value: Any) -> str:
         return f"{value:.10g}"
     text = repr(value)
     return text if len(text) <= 200 else text[:197] + "..."
+
+
+@dataclass(frozen=True, eq=False)
+class LevelHistory:
+    """Per-level record of a rare-event run, one row per CE iteration.
+
+    Attributes
+    ----------
+    level : ndarray
+        gamma_t, in the caller's orientation (increasing towards gamma for ">=").
+    n_elite : ndarray of int
+        Elite size (samples at or beyond the level).
+    elite_ess : ndarray
+        Effective sample size of the elite's likelihood-ratio weights.
+    nfev : ndarray of int
+        Cumulative evaluations.
+    degeneracy : ndarray
+        ``proposal.degeneracy()`` after the update (NaN when the family has none).
+
+    Examples
+    --------
+    >>> h = LevelHistory.from_rows([{"level": 1.0, "n_elite": 10, "elite_ess": 8.0,
+    ...                             "nfev": 100, "degeneracy": 0.5}])
+    >>> h.level.tolist(), len(h)
+    ([1.0], 1)
+    """
+
+    level: np.ndarray
+    n_elite: np.ndarray
+    elite_ess: np.ndarray
+    nfev: np.ndarray
+    degeneracy: np.ndarray
+
+    @classmethod
+    def from_rows(cls, rows: list[dict[str, Any]]) -> LevelHistory:
+        names = [f.name for f in fields(cls)]
+        ints = {"n_elite", "nfev"}
+        return cls(
+            **{n: np.array([r[n] for r in rows], dtype=int if n in ints else float) for n in names}
+        )
+
+    def __len__(self) -> int:
+        return len(self.level)
+
+    def __repr__(self) -> str:
+        return f"LevelHistory({len(self)} levels: {np.array2string(self.level, precision=4)})"
+
+
+#: rare-event status key -> (success, message)
+RARE_EVENT_MESSAGES: dict[str, tuple[bool, str]] = {
+    "converged": (True, "The level sequence reached gamma; the estimate uses a fresh sample."),
+    "crude": (True, "Crude Monte Carlo estimate."),
+    "stalled": (
+        False,
+        "The level sequence stalled before reaching gamma (an impossible event, or a family "
+        "that cannot move further); the estimate from the last proposal is unreliable.",
+    ),
+    "max_iter": (
+        False,
+        "The level sequence did not reach gamma within max_iter iterations; the estimate "
+        "from the last proposal is unreliable.",
+    ),
+    "degenerate elite": (
+        False,
+        "The elite could not be fitted (zero likelihood-ratio weight); the estimate from "
+        "the last proposal is unreliable.",
+    ),
+    "no hits": (
+        False,
+        "No final sample reached gamma: the probability is too small for this sample size "
+        "and proposal; no error bar can be given.",
+    ),
+    "degenerate weights": (
+        False,
+        "The final likelihood-ratio weights are degenerate (effective sample size below "
+        "min_ess): a few samples carry the estimate and its error bar is not trustworthy.",
+    ),
+    "nan": (
+        False,
+        "S returned NaN for some final samples; they were counted outside the event, so the "
+        "estimate is a lower bound.",
+    ),
+}
+
+
+@dataclass(frozen=True, eq=False)
+class RareEventResult:
+    """The outcome of :func:`cemopt.estimate` or :func:`cemopt.crude_monte_carlo`.
+
+    Vocabulary of OpenTURNS, for users coming from there: ``relative_error`` is its
+    coefficient of variation of the estimator, ``levels`` its threshold per step,
+    ``proposal`` its auxiliary distribution.
+
+    Attributes
+    ----------
+    probability : float
+        The estimate of P(S(X) >= gamma) (or <=, see ``event``).
+    std_error : float
+        Its estimated standard error (NaN when no sample reached gamma).
+    relative_error : float
+        ``std_error / probability``.
+    log_probability : float
+        Natural log of the estimate, exact even when ``probability`` underflows.
+    levels : ndarray
+        The level sequence gamma_1, gamma_2, ..., ending at gamma on success.
+    proposal : Family
+        The importance-sampling density the final estimate used.
+    nfev : int
+        Evaluations of S in all (levels and the final sample).
+    n_final : int
+        Size of the final sample.
+    n_hits : int
+        Final samples inside the event.
+    ess : float
+        Effective sample size of the final weights over the hits (Kish); the
+        relative error is about ``1 / sqrt(ess)``.
+    success, status, message
+        Whether the estimate can be trusted, the rule that decided it, in words.
+    history : LevelHistory
+        One row per level.
+    n_nan : int
+        NaN values of S (counted outside the event).
+    method : str
+        ``"cross-entropy"`` or ``"crude"``.
+
+    Examples
+    --------
+    >>> import cemopt as ce
+    >>> est = ce.crude_monte_carlo(lambda X: X[:, 0], ce.Exponential([1.0]), 1.0,
+    ...                            n=10_000, rng=0)
+    >>> round(est.probability, 2), est.success  # exact exp(-1) = 0.368
+    (0.37, True)
+    """
+
+    probability: float
+    std_error: float
+    relative_error: float
+    log_probability: float
+    levels: np.ndarray
+    proposal: Any
+    nfev: int
+    n_final: int
+    n_hits: int
+    ess: float
+    success: bool
+    status: str
+    message: str
+    history: LevelHistory
+    n_nan: int = 0
+    method: str = "cross-entropy"
+
+    def ci(self, level: float = 0.95) -> tuple[float, float]:
+        """A two-sided confidence interval for the probability.
+
+        Crude Monte Carlo: the exact (Clopper-Pearson) binomial interval.
+        Importance sampling: the normal interval ``p -/+ z se``, with its lower end
+        at 0 at least (a probability is never negative); NaN bounds when no sample
+        reached gamma.
+
+        >>> import cemopt as ce
+        >>> est = ce.crude_monte_carlo(lambda X: X[:, 0], ce.Exponential([1.0]), 1.0,
+        ...                            n=1000, rng=0)
+        >>> low, high = est.ci(0.95)
+        >>> bool(low < est.probability < high)
+        True
+        """
+        from scipy import stats
+
+        if not 0 < level < 1:
+            raise ValueError(f"`0 < level < 1` must hold, but got level={level!r}.")
+        if self.method == "crude":
+            tail = (1 - level) / 2
+            k, n = self.n_hits, self.n_final
+            low = 0.0 if k == 0 else float(stats.beta.ppf(tail, k, n - k + 1))
+            high = 1.0 if k == n else float(stats.beta.ppf(1 - tail, k + 1, n - k))
+            return low, high
+        z = float(stats.norm.ppf(0.5 + level / 2))
+        half = z * self.std_error
+        return max(0.0, self.probability - half), self.probability + half
+
+    def __repr__(self) -> str:
+        order = [
+            "message",
+            "success",
+            "status",
+            "probability",
+            "std_error",
+            "relative_error",
+            "log_probability",
+            "levels",
+            "nfev",
+            "n_final",
+            "n_hits",
+            "ess",
+            "n_nan",
+            "method",
+            "proposal",
+            "history",
+        ]
+        width = max(map(len, order))
+        return "\n".join(f"{name:>{width}}: {_format_value(getattr(self, name))}" for name in order)

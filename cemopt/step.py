@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from ._batch import take_rows
+from ._validation import effective_sample_size
 from .errors import DegenerateFitError
 
 __all__ = ["StepOutcome", "ce_step", "elite_indices", "likelihood_ratio_weights", "n_elite"]
@@ -40,6 +41,7 @@ class StepOutcome:
     fitted: Any  # \tilde v_t: the raw weighted-ML fit on the elite
     level: float  # \hat\gamma_t, smaller is better
     elite: np.ndarray  # indices of the elite rows
+    elite_ess: float  # effective sample size of the elite's weights (its size if unweighted)
 
 
 def n_elite(elite_frac: float, n_samples: int) -> int:
@@ -48,14 +50,28 @@ def n_elite(elite_frac: float, n_samples: int) -> int:
 
 
 def elite_indices(
-    values: np.ndarray, elite_frac: float, level_limit: float | None = None
+    values: np.ndarray,
+    elite_frac: float,
+    level_limit: float | None = None,
+    previous_level: float | None = None,
 ) -> tuple[np.ndarray, float]:
     """Indices of the elite and the level, for scores where smaller is better.
+
+    With ``previous_level`` (rare events), a level that would not improve on it is
+    replaced by the best-ranked attainable value beyond it: on discrete scores the
+    quantile can tie with the previous level for ever (a sum of Bernoulli components
+    is mostly 0), and the next attainable value is the smallest step that still makes
+    progress (Rubinstein & Kroese 2004, section 4.7's modification for ties). If no
+    sample improves on it, the level stays, and the caller counts a stall.
 
     Examples
     --------
     >>> elite_indices(np.array([3.0, 1.0, np.nan, 2.0, 1.0]), 0.4)
     (array([1, 4]), 1.0)
+    >>> elite_indices(np.array([0.0, 0.0, 0.0, 0.0, -1.0]), 0.4)  # ties: all elite
+    (array([0, 1, 2, 3, 4]), 0.0)
+    >>> elite_indices(np.array([0.0, 0.0, 0.0, 0.0, -1.0]), 0.4, previous_level=0.0)
+    (array([4]), -1.0)
     """
     valid = ~np.isnan(values)
     n_valid = int(valid.sum())
@@ -64,6 +80,10 @@ def elite_indices(
     k = min(n_elite(elite_frac, len(values)), n_valid)
     finite_values = values[valid]
     level = float(np.partition(finite_values, k - 1)[k - 1])  # the k-th smallest score
+    if previous_level is not None and level >= previous_level:
+        better = finite_values[finite_values < previous_level]
+        if better.size:
+            level = float(better.max())  # the nearest attainable level beyond the last one
     if level_limit is not None and level < level_limit:
         level = float(level_limit)  # a rare-event level never passes the target
     elite = np.flatnonzero(valid & (values <= level))
@@ -97,6 +117,7 @@ def ce_step(
     scale_alpha: float | None = None,
     nominal: Any = None,
     level_limit: float | None = None,
+    previous_level: float | None = None,
 ) -> StepOutcome:
     """One CE update: select the elite, refit by weighted ML, blend with ``family``.
 
@@ -117,6 +138,9 @@ def ce_step(
         likelihood ratio f(x; u) / f(x; v_{t-1}).
     level_limit : float, optional
         The level never goes below it (the rare-event target, sign-flipped).
+    previous_level : float, optional
+        Rare events: the last level, which the new one must improve on when any
+        sample allows it (see :func:`elite_indices`).
 
     Raises
     ------
@@ -133,7 +157,7 @@ def ce_step(
     >>> bool(out.family.params["mean"][0] > 1.0)
     True
     """
-    elite, level = elite_indices(values, elite_frac, level_limit)  # step 1
+    elite, level = elite_indices(values, elite_frac, level_limit, previous_level)  # step 1
     X_elite = take_rows(X, elite)
     weights = None if nominal is None else likelihood_ratio_weights(nominal, family, X_elite)
     fitted = family.fit(X_elite, weights)  # step 2, eq. (7)
@@ -141,4 +165,5 @@ def ce_step(
         smoothed = fitted.blend(family, alpha)
     else:
         smoothed = fitted.blend(family, alpha, scale_alpha=scale_alpha)
-    return StepOutcome(family=smoothed, fitted=fitted, level=level, elite=elite)
+    ess = float(elite.size) if weights is None else effective_sample_size(weights, elite.size)
+    return StepOutcome(family=smoothed, fitted=fitted, level=level, elite=elite, elite_ess=ess)

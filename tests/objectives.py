@@ -13,3 +13,8 @@ def shifted_sphere(X: np.ndarray) -> np.ndarray:
 def shifted_sphere_one(x: np.ndarray) -> float:
     """One sample at a time."""
     return float(((np.asarray(x) - 1.0) ** 2).sum())
+
+
+def row_sum(X: np.ndarray) -> np.ndarray:
+    """Vectorised sum of the coordinates (sums of exponentials, Bernoulli counts)."""
+    return np.asarray(X, dtype=float).sum(axis=1)
