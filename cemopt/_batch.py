@@ -51,3 +51,10 @@ def copy_row(X: Any, i: int) -> Any:
     if isinstance(X, dict):
         return {name: np.array(part[i]) for name, part in X.items()}
     return np.array(X[i])
+
+
+def concat_rows(X: Any, Y: Any) -> Any:
+    """The rows of ``X`` followed by those of ``Y`` (same kind of batch)."""
+    if isinstance(X, dict):
+        return {name: np.concatenate([X[name], Y[name]]) for name in X}
+    return np.concatenate([X, Y])

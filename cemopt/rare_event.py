@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from ._batch import take_rows
+from ._batch import concat_rows, take_rows
 from ._validation import as_rng, check_int, check_real, effective_sample_size
 from .errors import ConvergenceWarning, DegenerateFitError
 from .evaluate import Evaluator
@@ -58,6 +58,7 @@ def estimate(
     max_iter: int = 100,
     patience: int = 5,
     min_ess: float = 50.0,
+    max_level_batches: int = 10,
     vectorized: bool = True,
     executor: Executor | None = None,
     catch: Sequence[type[BaseException]] | type[BaseException] = (),
@@ -110,9 +111,14 @@ def estimate(
     patience : int, default 5
         Stop as stalled after this many levels in a row without progress.
     min_ess : float, default 50
-        Below this effective sample size of the final weights the result is flagged
-        (``status="degenerate weights"``): its relative error, about
-        ``1 / sqrt(ess)``, is itself unreliable.
+        Effective sample size wanted of the weights. A level whose elite has less
+        draws further batches of ``n_samples`` at the same proposal (up to
+        ``max_level_batches`` in all) so that the fit rests on enough effective
+        samples; a final sample with less is flagged (``status="degenerate
+        weights"``): its relative error, about ``1 / sqrt(ess)``, is itself
+        unreliable.
+    max_level_batches : int, default 10
+        At most this many batches of ``n_samples`` per level.
     vectorized, executor, catch
         How S is evaluated, as in :func:`cemopt.minimize`. NaN values of S count as
         outside the event, are counted in ``n_nan`` and make the result a flagged
@@ -155,6 +161,7 @@ def estimate(
     max_iter = check_int(max_iter, "max_iter", minimum=1)
     patience = check_int(patience, "patience", minimum=1)
     min_ess = check_real(min_ess, "min_ess", low=0)
+    max_level_batches = check_int(max_level_batches, "max_level_batches", minimum=1)
     family = nominal if proposal is None else proposal
     if proposal is not None and not is_family(proposal):
         raise TypeError(
@@ -177,17 +184,26 @@ def estimate(
         values = sign * counter(score(X))
         nfev += n_samples
         try:
-            outcome = ce_step(
-                family,
-                X,
-                values,
-                elite_frac=elite_frac,
-                alpha=smoothing,
-                scale_alpha=scale_smoothing,
-                nominal=nominal,
-                level_limit=limit,
-                previous_level=previous,
-            )
+            for batch in range(1, max_level_batches + 1):
+                outcome = ce_step(
+                    family,
+                    X,
+                    values,
+                    elite_frac=elite_frac,
+                    alpha=smoothing,
+                    scale_alpha=scale_smoothing,
+                    nominal=nominal,
+                    level_limit=limit,
+                    previous_level=_required_progress(previous, values),
+                )
+                if outcome.elite_ess >= min_ess or batch == max_level_batches:
+                    break
+                # Too few effective elite samples for a trustworthy fit (deep levels make
+                # the likelihood ratios uneven): draw another batch at the same proposal.
+                X_more = family.sample(n_samples, generator)
+                X = concat_rows(X, X_more)
+                values = np.concatenate([values, sign * counter(score(X_more))])
+                nfev += n_samples
         except DegenerateFitError as exc:
             logger.info("rare-event levels stopped: %s", exc)
             status = "degenerate elite"
@@ -322,6 +338,16 @@ class _NanCounter:
                 )
             self.total += int(nan.sum())
         return values
+
+
+def _required_progress(previous: float | None, values: np.ndarray) -> float | None:
+    """The level a new one must beat: the last level, or at the first level the worst
+    score, so that a level keeping the whole batch (ties on discrete scores) moves on
+    to the nearest attainable value instead of wasting a step on no information."""
+    if previous is not None:
+        return previous
+    valid = values[~np.isnan(values)]
+    return float(valid.max()) if valid.size else None
 
 
 def _importance_sampling(score, counter, nominal, proposal, n_final, sign, limit, generator):

@@ -13,12 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import functions, maxcut
+from . import functions, maxcut, rare_events
 
-__all__ = ["PROBLEMS", "functions", "maxcut"]
+__all__ = ["PROBLEMS", "functions", "maxcut", "rare_events"]
 
 #: name -> factory(**kwargs) -> problem instance
 PROBLEMS: dict[str, Callable[..., Any]] = {
     **{name: (lambda f=f: f) for name, f in functions.FUNCTIONS.items()},
     "maxcut": maxcut.MaxCut.synthetic,
+    **{f"rare_events.{name}": factory for name, factory in rare_events.MODELS.items()},
 }
