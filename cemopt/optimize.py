@@ -28,7 +28,7 @@ from ._progress import ProgressBar
 from ._validation import as_rng, check_int, check_real
 from .errors import CemoptWarning, DegenerateFitError
 from .evaluate import Evaluator
-from .families._base import is_family
+from .families._base import degeneracy_of, is_family
 from .result import STATUS_MESSAGES, History, OptimizeResult
 from .step import ce_step, n_elite
 
@@ -227,7 +227,7 @@ class CrossEntropy:
         self.family = family
         self._sign = -1.0 if self.maximize else 1.0
         self._initial_n_samples = self.n_samples
-        self._initial_degeneracy = _degeneracy(family)
+        self._initial_degeneracy = degeneracy_of(family)
         self._scaling = self.variance_scaling and _defaults.scales_adaptively(family)
         # counters and bests, all in the internal "smaller is better" orientation
         self.nit = 0
@@ -406,7 +406,7 @@ class CrossEntropy:
 
     def _local_convergence(self, scores: np.ndarray) -> dict[str, Any] | None:
         if self.degeneracy_tol is not None:
-            degeneracy = _degeneracy(self.sampling_family)
+            degeneracy = degeneracy_of(self.sampling_family)
             if degeneracy <= self.degeneracy_tol * self._initial_degeneracy:
                 return {"degenerate": degeneracy}
         if self.value_tol is not None:
@@ -442,7 +442,7 @@ class CrossEntropy:
                 "n_elite": n_elite_,
                 "nfev": self.nfev,
                 "n_nan": self.n_nan,
-                "degeneracy": _degeneracy(self.family),
+                "degeneracy": degeneracy_of(self.family),
                 "alpha": alpha,
                 "scale_alpha": np.nan if scale_alpha is None else scale_alpha,
                 "scale": self._scale,
@@ -718,11 +718,6 @@ def _callback_stops(callback: Callable, opt: CrossEntropy) -> bool:
         return callback(opt.result()) is True
     except StopIteration:
         return True
-
-
-def _degeneracy(family: Any) -> float:
-    method = getattr(family, "degeneracy", None)
-    return float(method()) if callable(method) else np.nan
 
 
 def _flatten(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -32,7 +32,7 @@ from ._batch import concat_rows, take_rows
 from ._validation import as_rng, check_int, check_real, effective_sample_size
 from .errors import ConvergenceWarning, DegenerateFitError
 from .evaluate import Evaluator
-from .families._base import is_family
+from .families._base import degeneracy_of, is_family
 from .result import RARE_EVENT_MESSAGES, LevelHistory, RareEventResult
 from .step import ce_step
 
@@ -220,7 +220,7 @@ def estimate(
                 "n_elite": outcome.elite.size,
                 "elite_ess": outcome.elite_ess,
                 "nfev": nfev,
-                "degeneracy": _degeneracy(family),
+                "degeneracy": degeneracy_of(family),
             }
         )
         if outcome.level <= limit:
@@ -350,6 +350,16 @@ def _required_progress(previous: float | None, values: np.ndarray) -> float | No
     return float(valid.max()) if valid.size else None
 
 
+#: what the final stage reports when no hit carries weight: no estimate, no error bar
+_NO_ESTIMATE = {
+    "probability": 0.0,
+    "log_probability": -math.inf,
+    "std_error": math.nan,
+    "relative_error": math.nan,
+    "ess": 0.0,
+}
+
+
 def _importance_sampling(score, counter, nominal, proposal, n_final, sign, limit, generator):
     """The final IS estimate on a fresh sample, in log space."""
     X = proposal.sample(n_final, generator)
@@ -359,25 +369,13 @@ def _importance_sampling(score, counter, nominal, proposal, n_final, sign, limit
     n_hits = int(hit.sum())
     out = {"n_hits": n_hits, "n_nan": counter.total - before}
     if n_hits == 0:
-        out.update(
-            probability=0.0,
-            log_probability=-math.inf,
-            std_error=math.nan,
-            relative_error=math.nan,
-            ess=0.0,
-        )
+        out.update(_NO_ESTIMATE)
         return out
     X_hit = take_rows(X, hit)
     log_w = np.asarray(nominal.logpdf(X_hit), float) - np.asarray(proposal.logpdf(X_hit), float)
     top = float(np.max(log_w))
     if not math.isfinite(top):  # every hit outside the nominal support
-        out.update(
-            probability=0.0,
-            log_probability=-math.inf,
-            std_error=math.nan,
-            relative_error=math.nan,
-            ess=0.0,
-        )
+        out.update(_NO_ESTIMATE)
         return out
     # contributions I * W scaled by exp(-top): z in (0, 1], exact in floating point
     z = np.exp(log_w - top)
@@ -422,8 +420,3 @@ def _result(final, status, rows, proposal, nfev, n_final, n_nan, method) -> Rare
         n_nan=n_nan,
         method=method,
     )
-
-
-def _degeneracy(family: Any) -> float:
-    method = getattr(family, "degeneracy", None)
-    return float(method()) if callable(method) else math.nan

@@ -14,7 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-__all__ = ["Family", "is_family"]
+__all__ = ["Family", "degeneracy_of", "is_family"]
 
 
 @runtime_checkable
@@ -58,3 +58,14 @@ def is_family(obj: Any) -> bool:
     (True, False, False)
     """
     return not isinstance(obj, type) and isinstance(obj, Family)
+
+
+def degeneracy_of(family: Any) -> float:
+    """``family.degeneracy()`` where the family has one, NaN otherwise.
+
+    >>> import cemopt as ce
+    >>> degeneracy_of(ce.Bernoulli([0.1, 0.5])), degeneracy_of(ce.Exponential([1.0]))
+    (0.5, nan)
+    """
+    method = getattr(family, "degeneracy", None)
+    return float(method()) if callable(method) else float("nan")
