@@ -18,6 +18,7 @@ from .families import (
     Mixture,
     MultivariateNormal,
     Normal,
+    Permutation,
     Product,
     is_family,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "MultivariateNormal",
     "Normal",
     "OptimizeResult",
+    "Permutation",
     "Product",
     "is_family",
     "crude_monte_carlo",

@@ -12,6 +12,7 @@ from .exponential import Exponential
 from .mixture import Mixture
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
+from .permutation import Permutation
 from .product import Product
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "Mixture",
     "MultivariateNormal",
     "Normal",
+    "Permutation",
     "Product",
     "is_family",
 ]
