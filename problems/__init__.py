@@ -13,13 +13,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import functions, maxcut, rare_events
+from . import functions, maxcut, rare_events, tsp, tsplib, vrp
 
-__all__ = ["PROBLEMS", "functions", "maxcut", "rare_events"]
+__all__ = ["PROBLEMS", "functions", "maxcut", "rare_events", "tsp", "tsplib", "vrp"]
 
 #: name -> factory(**kwargs) -> problem instance
 PROBLEMS: dict[str, Callable[..., Any]] = {
     **{name: (lambda f=f: f) for name, f in functions.FUNCTIONS.items()},
     "maxcut": maxcut.MaxCut.synthetic,
+    "tsp": tsp.TSP.random_euclidean,
+    "vrp": vrp.CVRP.random,
     **{f"rare_events.{name}": factory for name, factory in rare_events.MODELS.items()},
 }

@@ -1,0 +1,503 @@
+r"""Read TSPLIB95 instances (``.tsp``, ``.atsp``) and tours (``.tour``).
+
+The parser is written here rather than taken from a package: ``vrplib`` targets the
+VRPLIB flavour of the format (vehicle routing: capacities, demands, depots) and does
+not implement TSPLIB's ATSP files, the column-wise matrix layouts or the ATT and GEO
+distance rules; ``tsplib95`` is unmaintained and computes distances one pair at a time.
+This module covers what the TSP and ATSP files of TSPLIB95 use, follows the
+definitions of Reinelt's TSPLIB95 documentation to the letter (rounding included, so
+that a published optimal tour evaluates exactly to its published length), and
+computes every coordinate-based matrix with whole-array numpy operations.
+
+Supported
+---------
+- ``TYPE``: TSP, ATSP.
+- ``EDGE_WEIGHT_TYPE``: EXPLICIT, EUC_2D, EUC_3D, CEIL_2D, ATT, GEO, MAN_2D, MAN_3D,
+  MAX_2D, MAX_3D.
+- ``EDGE_WEIGHT_FORMAT`` (EXPLICIT): FULL_MATRIX, UPPER_ROW, LOWER_ROW,
+  UPPER_DIAG_ROW, LOWER_DIAG_ROW, UPPER_COL, LOWER_COL, UPPER_DIAG_COL,
+  LOWER_DIAG_COL; the numbers are read as one stream, however they wrap.
+
+The diagonal of the returned matrix is always 0: ATSP files hold a per-file
+"infinite" placeholder there (9999, 100000000, ...) that is not a distance. A
+malformed file raises ``ValueError`` naming the file, the line and what was expected.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> from cemopt.problems.tsplib import read_tsplib
+>>> text = '''NAME: tiny
+... TYPE: TSP
+... DIMENSION: 3
+... EDGE_WEIGHT_TYPE: EUC_2D
+... NODE_COORD_SECTION
+... 1 0 0
+... 2 3 0
+... 3 3 4
+... EOF
+... '''
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "tiny.tsp"
+>>> _ = path.write_text(text)
+>>> inst = read_tsplib(path)
+>>> inst.name, inst.dimension, inst.edge_weight_type
+('tiny', 3, 'EUC_2D')
+>>> inst.distances
+array([[0, 3, 5],
+       [3, 0, 4],
+       [5, 4, 0]])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from os import PathLike
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["TSPLIBInstance", "read_tsplib", "read_tour", "EDGE_WEIGHT_TYPES", "MATRIX_FORMATS"]
+
+#: Edge weight types this reader computes (EXPLICIT reads a matrix).
+EDGE_WEIGHT_TYPES = (
+    "EXPLICIT",
+    "EUC_2D",
+    "EUC_3D",
+    "CEIL_2D",
+    "ATT",
+    "GEO",
+    "MAN_2D",
+    "MAN_3D",
+    "MAX_2D",
+    "MAX_3D",
+)
+#: EXPLICIT layouts this reader understands.
+MATRIX_FORMATS = (
+    "FULL_MATRIX",
+    "UPPER_ROW",
+    "LOWER_ROW",
+    "UPPER_DIAG_ROW",
+    "LOWER_DIAG_ROW",
+    "UPPER_COL",
+    "LOWER_COL",
+    "UPPER_DIAG_COL",
+    "LOWER_DIAG_COL",
+)
+_TYPES = ("TSP", "ATSP")
+_SECTIONS = (
+    "NODE_COORD_SECTION",
+    "EDGE_WEIGHT_SECTION",
+    "DISPLAY_DATA_SECTION",
+    "TOUR_SECTION",
+    "FIXED_EDGES_SECTION",
+    "DEPOT_SECTION",
+    "DEMAND_SECTION",
+    "EDGE_DATA_SECTION",
+)
+# TSPLIB95 documentation, section 2.4 (GEO): these exact constants, not math.pi.
+_GEO_PI = 3.141592
+_GEO_RRR = 6378.388
+
+
+@dataclass(frozen=True, eq=False)
+class TSPLIBInstance:
+    """A TSP or ATSP instance as read from a TSPLIB file.
+
+    Attributes
+    ----------
+    name : str
+    type : str
+        ``"TSP"`` (symmetric) or ``"ATSP"`` (asymmetric).
+    dimension : int
+        Number of nodes n.
+    distances : ndarray, shape (n, n)
+        The full distance matrix, row = from, column = to, zero diagonal; ``int64``
+        for every computed type and for integer EXPLICIT data, ``float64`` otherwise.
+    coordinates : ndarray, shape (n, 2) or (n, 3), or None
+        NODE_COORD_SECTION, else DISPLAY_DATA_SECTION (drawing positions of an
+        EXPLICIT instance), else None.
+    edge_weight_type : str
+    edge_weight_format : str or None
+    comment : str
+    """
+
+    name: str
+    type: str
+    dimension: int
+    distances: np.ndarray
+    coordinates: np.ndarray | None
+    edge_weight_type: str
+    edge_weight_format: str | None
+    comment: str
+
+    def __repr__(self) -> str:
+        return (
+            f"TSPLIBInstance(name={self.name!r}, type={self.type!r}, "
+            f"dimension={self.dimension}, edge_weight_type={self.edge_weight_type!r})"
+        )
+
+
+class _Lines:
+    """The non-blank lines of a file with their 1-based numbers, and error helpers."""
+
+    def __init__(self, path: str | PathLike) -> None:
+        self.path = Path(path)
+        text = self.path.read_text(encoding="utf-8", errors="replace")
+        self.lines = [
+            (number, line.strip())
+            for number, line in enumerate(text.splitlines(), start=1)
+            if line.strip()
+        ]
+        self.last = self.lines[-1][0] if self.lines else 1
+
+    def error(self, line: int, message: str) -> ValueError:
+        return ValueError(f"{self.path}, line {line}: {message}")
+
+
+def _keyword(line: str) -> tuple[str, str] | None:
+    """``("KEY", "value")`` for a header or section line, None for a data line."""
+    if not (line[0].isalpha() or line[0] == "_"):
+        return None
+    key, sep, value = line.partition(":")
+    key = key.strip().upper()
+    if not sep and " " in key:  # "KEY value" without a colon
+        key, _, value = key.partition(" ")
+    return key, value.strip()
+
+
+def _split(
+    source: _Lines,
+) -> tuple[dict[str, tuple[int, str]], dict[str, list], dict[str, int]]:
+    """Headers ``{KEY: (line, value)}``, sections ``{NAME: [(line, tokens), ...]}`` and
+    the line each section starts on."""
+    headers: dict[str, tuple[int, str]] = {}
+    sections: dict[str, list] = {}
+    starts: dict[str, int] = {}
+    current: list | None = None
+    for number, line in source.lines:
+        keyword = _keyword(line)
+        if keyword is None:
+            if current is None:
+                raise source.error(
+                    number, f"expected a 'KEY : value' header or a section name, got {line!r}"
+                )
+            current.append((number, line.split()))
+            continue
+        key, value = keyword
+        if key == "EOF":
+            break
+        if key in _SECTIONS or key.endswith("_SECTION"):
+            current = sections.setdefault(key, [])
+            starts.setdefault(key, number)
+            if value:  # numbers on the section line itself
+                current.append((number, value.split()))
+        else:
+            current = None
+            headers[key] = (number, value)
+    return headers, sections, starts
+
+
+def _number_stream(source: _Lines, rows: list) -> tuple[np.ndarray, np.ndarray]:
+    """All numbers of a section as one float array, with the line of each."""
+    values, lines = [], []
+    for number, tokens in rows:
+        for token in tokens:
+            try:
+                values.append(float(token))
+            except ValueError:
+                raise source.error(number, f"expected a number, got {token!r}") from None
+            lines.append(number)
+    return np.array(values, dtype=float), np.array(lines, dtype=np.int64)
+
+
+def _entries_needed(fmt: str, n: int) -> int:
+    if fmt == "FULL_MATRIX":
+        return n * n
+    return n * (n - 1) // 2 if "DIAG" not in fmt else n * (n + 1) // 2
+
+
+def _explicit_matrix(values: np.ndarray, fmt: str, n: int) -> np.ndarray:
+    """Place a stream of ``_entries_needed(fmt, n)`` numbers into a full matrix.
+
+    Row-major ``triu_indices`` is the order of UPPER_ROW; a column-wise layout of the
+    lower triangle reads the same pairs in the same order with row and column swapped
+    (LOWER_COL = UPPER_ROW transposed), and so on.
+    """
+    if fmt == "FULL_MATRIX":
+        return values.reshape(n, n).copy()
+    k = 0 if "DIAG" in fmt else 1
+    if fmt.startswith("UPPER") == fmt.endswith("ROW"):  # UPPER_*ROW, LOWER_*COL
+        rows, cols = np.triu_indices(n, k)
+    else:  # LOWER_*ROW, UPPER_*COL
+        rows, cols = np.tril_indices(n, -k)
+    matrix = np.zeros((n, n))
+    matrix[rows, cols] = values
+    matrix[cols, rows] = values
+    return matrix
+
+
+def _nint(x: np.ndarray) -> np.ndarray:
+    """TSPLIB's ``nint``: ``(int) (x + 0.5)`` for the non-negative values it rounds."""
+    return np.floor(x + 0.5).astype(np.int64)
+
+
+def _geo_radians(x: np.ndarray) -> np.ndarray:
+    """TSPLIB95's DDD.MM conversion: ``deg = (int) x`` (truncation), minutes the rest."""
+    degrees = np.trunc(x)
+    minutes = x - degrees
+    return _GEO_PI * (degrees + 5.0 * minutes / 3.0) / 180.0
+
+
+def coordinate_distances(coordinates: np.ndarray, edge_weight_type: str) -> np.ndarray:
+    """The full ``int64`` distance matrix of a coordinate-based TSPLIB type.
+
+    Parameters
+    ----------
+    coordinates : ndarray, shape (n, 2) or (n, 3)
+    edge_weight_type : str
+        One of ``EDGE_WEIGHT_TYPES`` other than EXPLICIT.
+
+    Returns
+    -------
+    ndarray of int64, shape (n, n), zero diagonal
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> xy = np.array([[0.0, 0.0], [1.0, 1.0]])
+    >>> coordinate_distances(xy, "CEIL_2D")[0, 1], coordinate_distances(xy, "EUC_2D")[0, 1]
+    (np.int64(2), np.int64(1))
+    """
+    xy = np.asarray(coordinates, dtype=float)
+    if edge_weight_type == "GEO":
+        lat, lon = _geo_radians(xy[:, 0]), _geo_radians(xy[:, 1])
+        q1 = np.cos(lon[:, None] - lon[None, :])
+        q2 = np.cos(lat[:, None] - lat[None, :])
+        q3 = np.cos(lat[:, None] + lat[None, :])
+        arc = np.arccos(np.clip(0.5 * ((1.0 + q1) * q2 - (1.0 - q1) * q3), -1.0, 1.0))
+        dist = (_GEO_RRR * arc + 1.0).astype(np.int64)  # (int) truncation, as in TSPLIB95
+    else:
+        diff = np.abs(xy[:, None, :] - xy[None, :, :])
+        if edge_weight_type in ("EUC_2D", "EUC_3D"):
+            dist = _nint(np.sqrt((diff**2).sum(axis=-1)))
+        elif edge_weight_type == "CEIL_2D":
+            dist = np.ceil(np.sqrt((diff**2).sum(axis=-1))).astype(np.int64)
+        elif edge_weight_type == "ATT":
+            r = np.sqrt((diff**2).sum(axis=-1) / 10.0)
+            t = _nint(r)
+            dist = np.where(t < r, t + 1, t)
+        elif edge_weight_type in ("MAN_2D", "MAN_3D"):
+            dist = _nint(diff.sum(axis=-1))
+        elif edge_weight_type in ("MAX_2D", "MAX_3D"):
+            dist = _nint(diff).max(axis=-1)
+        else:
+            raise ValueError(
+                f"`edge_weight_type` must be one of {EDGE_WEIGHT_TYPES[1:]}, "
+                f"but got edge_weight_type={edge_weight_type!r}."
+            )
+    np.fill_diagonal(dist, 0)
+    return dist
+
+
+def _coordinates(source: _Lines, rows: list, n: int, section: str, line: int) -> np.ndarray:
+    """An (n, d) array from ``index x y [z]`` lines (1-based indices, any order)."""
+    if len(rows) != n:
+        where = rows[-1][0] if rows else line
+        raise source.error(where, f"{section} has {len(rows)} nodes; expected DIMENSION = {n}")
+    width = len(rows[0][1])
+    if width not in (3, 4):
+        raise source.error(rows[0][0], f"expected 'index x y' or 'index x y z' in {section}")
+    data = np.empty((n, width))
+    for i, (number, tokens) in enumerate(rows):
+        if len(tokens) != width:
+            raise source.error(number, f"expected {width} numbers per line in {section}")
+        try:
+            data[i] = [float(token) for token in tokens]
+        except ValueError:
+            raise source.error(number, f"expected numbers in {section}, got {tokens}") from None
+    index = data[:, 0].astype(np.int64) - 1
+    if not np.array_equal(np.sort(index), np.arange(n)):
+        raise source.error(rows[0][0], f"expected node indices 1..{n} in {section}")
+    coordinates = np.empty((n, width - 1))
+    coordinates[index] = data[:, 1:]
+    return coordinates
+
+
+def read_tsplib(path: str | PathLike) -> TSPLIBInstance:
+    """Read a TSPLIB95 TSP or ATSP file.
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    TSPLIBInstance
+
+    Raises
+    ------
+    ValueError
+        For a malformed file: the message names the file, the line and what was
+        expected (a missing DIMENSION, too few matrix entries, an unknown
+        EDGE_WEIGHT_TYPE, ...).
+
+    Examples
+    --------
+    See the module docstring.
+    """
+    source = _Lines(path)
+    if not source.lines:
+        raise source.error(1, "expected a TSPLIB file, but the file is empty")
+    headers, sections, starts = _split(source)
+    first_section = min(starts.values(), default=source.last)
+
+    def header(key: str, required: bool = True) -> tuple[int, str | None]:
+        if key in headers:
+            return headers[key]
+        if required:
+            raise source.error(first_section, f"expected a {key} header before this line")
+        return first_section, None
+
+    type_line, kind = header("TYPE")
+    kind = (kind or "").split()[0].upper() if kind else ""
+    if kind not in _TYPES:
+        raise source.error(type_line, f"expected TYPE TSP or ATSP, got {kind!r}")
+    dim_line, dim_text = header("DIMENSION")
+    try:
+        n = int(dim_text or "")
+    except ValueError:
+        raise source.error(dim_line, f"expected an integer DIMENSION, got {dim_text!r}") from None
+    if n < 2:
+        raise source.error(dim_line, f"expected DIMENSION >= 2, got {n}")
+    ewt_line, ewt = header("EDGE_WEIGHT_TYPE")
+    ewt = (ewt or "").upper()
+    if ewt not in EDGE_WEIGHT_TYPES:
+        raise source.error(
+            ewt_line,
+            f"unknown EDGE_WEIGHT_TYPE {ewt!r}; expected one of {', '.join(EDGE_WEIGHT_TYPES)}",
+        )
+    fmt_line, fmt = header("EDGE_WEIGHT_FORMAT", required=False)
+    fmt = fmt.upper() if fmt else None
+
+    coordinates = None
+    if "NODE_COORD_SECTION" in sections:
+        coordinates = _coordinates(
+            source,
+            sections["NODE_COORD_SECTION"],
+            n,
+            "NODE_COORD_SECTION",
+            starts["NODE_COORD_SECTION"],
+        )
+    elif "DISPLAY_DATA_SECTION" in sections:
+        coordinates = _coordinates(
+            source,
+            sections["DISPLAY_DATA_SECTION"],
+            n,
+            "DISPLAY_DATA_SECTION",
+            starts["DISPLAY_DATA_SECTION"],
+        )
+
+    if ewt == "EXPLICIT":
+        if fmt not in MATRIX_FORMATS:
+            raise source.error(
+                fmt_line,
+                f"unknown EDGE_WEIGHT_FORMAT {fmt!r} for EXPLICIT weights; expected one of "
+                f"{', '.join(MATRIX_FORMATS)}",
+            )
+        if kind == "ATSP" and fmt != "FULL_MATRIX":
+            raise source.error(fmt_line, f"expected FULL_MATRIX for an ATSP, got {fmt}")
+        if "EDGE_WEIGHT_SECTION" not in sections:
+            raise source.error(source.last, "expected an EDGE_WEIGHT_SECTION (EXPLICIT weights)")
+        values, lines = _number_stream(source, sections["EDGE_WEIGHT_SECTION"])
+        needed = _entries_needed(fmt, n)
+        if values.size != needed:
+            where = int(lines[-1]) if lines.size else starts["EDGE_WEIGHT_SECTION"]
+            if values.size > needed:
+                where = int(lines[needed])
+            few = "too few" if values.size < needed else "too many"
+            raise source.error(
+                where,
+                f"{few} matrix entries in EDGE_WEIGHT_SECTION: got {values.size}, expected "
+                f"{needed} for {fmt} with DIMENSION {n}",
+            )
+        distances = _explicit_matrix(values, fmt, n)
+        if np.all(distances == np.round(distances)):
+            distances = distances.astype(np.int64)
+    else:
+        if coordinates is None:
+            raise source.error(
+                source.last, f"expected a NODE_COORD_SECTION ({ewt} weights need coordinates)"
+            )
+        need = 3 if ewt.endswith("3D") else 2
+        if coordinates.shape[1] != need:
+            raise source.error(
+                starts["NODE_COORD_SECTION"],
+                f"expected {need} coordinates per node for {ewt}, got {coordinates.shape[1]}",
+            )
+        distances = coordinate_distances(coordinates, ewt)
+    np.fill_diagonal(distances, 0)
+
+    name = headers.get("NAME", (0, path_stem(source.path)))[1] or path_stem(source.path)
+    return TSPLIBInstance(
+        name=name,
+        type=kind,
+        dimension=n,
+        distances=distances,
+        coordinates=coordinates,
+        edge_weight_type=ewt,
+        edge_weight_format=fmt,
+        comment=headers.get("COMMENT", (0, ""))[1],
+    )
+
+
+def path_stem(path: Path) -> str:
+    """A file's name without its TSPLIB suffixes (``a280.opt.tour`` -> ``a280``)."""
+    return path.name.split(".")[0]
+
+
+def read_tour(path: str | PathLike) -> np.ndarray:
+    """Read a TSPLIB ``.tour`` file: the TOUR_SECTION as 0-based node indices.
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    ndarray of int64, shape (n,)
+        The tour in file order, ``1`` in the file becoming ``0``.
+
+    Raises
+    ------
+    ValueError
+        No TOUR_SECTION, no ``-1`` terminator, a count that differs from DIMENSION,
+        or nodes that are not a permutation.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "t.tour"
+    >>> _ = path.write_text("TYPE : TOUR\\nDIMENSION : 3\\nTOUR_SECTION\\n1 3\\n2\\n-1\\nEOF\\n")
+    >>> read_tour(path)
+    array([0, 2, 1])
+    """
+    source = _Lines(path)
+    headers, sections, starts = _split(source)
+    if "TOUR_SECTION" not in sections:
+        raise source.error(source.last, "expected a TOUR_SECTION")
+    values, lines = _number_stream(source, sections["TOUR_SECTION"])
+    end = np.flatnonzero(values == -1)
+    if end.size == 0:
+        where = int(lines[-1]) if lines.size else starts["TOUR_SECTION"]
+        raise source.error(where, "expected -1 to end the TOUR_SECTION")
+    nodes = values[: end[0]]
+    where = int(lines[end[0]])
+    if not np.all(nodes == np.round(nodes)):
+        raise source.error(where, "expected integer node numbers in TOUR_SECTION")
+    tour = nodes.astype(np.int64) - 1
+    if "DIMENSION" in headers:
+        n = int(headers["DIMENSION"][1])
+        if tour.size != n:
+            raise source.error(where, f"TOUR_SECTION has {tour.size} nodes; expected {n}")
+    if not np.array_equal(np.sort(tour), np.arange(tour.size)):
+        raise source.error(where, f"expected each node 1..{tour.size} once in TOUR_SECTION")
+    return tour

@@ -1,0 +1,202 @@
+"""TSP: tour lengths, local search optimality, CE finding known optima, plotting."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+import cemopt as ce
+from cemopt.problems.tsp import TSP, or_opt, solve, two_opt, two_opt_or_opt
+
+needs_permutation = pytest.mark.skipif(
+    not hasattr(ce, "Permutation"), reason="cemopt.Permutation is not available yet"
+)
+
+
+def _loop_length(d: np.ndarray, tour: np.ndarray) -> float:
+    return sum(d[tour[k], tour[(k + 1) % len(tour)]] for k in range(len(tour)))
+
+
+def _all_tours(n: int) -> np.ndarray:
+    return np.array([(0, *p) for p in itertools.permutations(range(1, n))])
+
+
+def _random_asymmetric(n: int, seed: int) -> TSP:
+    return TSP(np.random.default_rng(seed).integers(1, 100, size=(n, n)))
+
+
+def test_tour_length_vectorised_equals_loop():
+    rng = np.random.default_rng(0)
+    for problem in (TSP.random_euclidean(9, rng=1), _random_asymmetric(9, 2)):
+        tours = np.array([rng.permutation(9) for _ in range(50)])
+        expected = [_loop_length(problem.distances, t) for t in tours]
+        np.testing.assert_allclose(problem.tour_length(tours), expected, rtol=1e-13)
+        assert problem.tour_length(tours[0]) == pytest.approx(expected[0], rel=1e-13)
+        assert isinstance(problem.tour_length(tours[0]), float)
+
+
+def test_symmetric_flag_and_diagonal_ignored():
+    d = np.array([[7.0, 1, 2], [1, 7, 3], [2, 3, 7]])
+    problem = TSP(d)
+    assert problem.symmetric and np.all(np.diag(problem.distances) == 0)
+    assert not _random_asymmetric(5, 0).symmetric
+
+
+@pytest.mark.parametrize(
+    ("distances", "message"),
+    [
+        ([[0, 1], [1, 0]], r"`distances` must be a square \(n, n\) matrix with n >= 3"),
+        (np.ones((3, 4)), r"`distances` must be a square .* but got shape \(3, 4\)"),
+        ([[0, -1, 1], [1, 0, 1], [1, 1, 0]], "`distances` must be non-negative"),
+        ([[0, np.inf, 1], [1, 0, 1], [1, 1, 0]], "`distances` must be finite"),
+        ([["a", "b", "c"]] * 3, "`distances` must be a square"),
+    ],
+)
+def test_bad_distances(distances, message):
+    with pytest.raises(ValueError, match=message):
+        TSP(distances)
+
+
+def test_bad_tours_and_options():
+    problem = TSP.random_euclidean(5, rng=0)
+    with pytest.raises(ValueError, match="`tours` must have each row a permutation of 0..4"):
+        problem.tour_length([0, 1, 2, 3, 3])
+    with pytest.raises(ValueError, match=r"`tours` must have shape \(N, 5\)"):
+        problem.tour_length([0, 1, 2])
+    with pytest.raises(ValueError, match="`tour` must be a permutation of 0..4"):
+        two_opt(problem, [0, 1, 2, 3, 5])
+    with pytest.raises(ValueError, match="`problem` must be symmetric for 2-opt"):
+        two_opt(_random_asymmetric(5, 0), [0, 1, 2, 3, 4])
+    with pytest.raises(ValueError, match="`n` must be an integer >= 3"):
+        TSP.random_euclidean(2)
+    with pytest.raises(TypeError, match="`problem` must be a TSP"):
+        solve("burma14")
+    if hasattr(ce, "Permutation"):
+        with pytest.raises(ValueError, match="`local_search` must be None, False"):
+            solve(problem, local_search="3-opt")
+        with pytest.raises(ValueError, match="`local_search` must not use 2-opt"):
+            solve(_random_asymmetric(5, 0), local_search="2-opt")
+        with pytest.raises(ValueError, match="`time_limit` must be a positive number"):
+            solve(problem, time_limit=0)
+
+
+def _no_improving_2opt(d: np.ndarray, t: np.ndarray) -> bool:
+    n, base = len(t), _loop_length(d, t)
+    for i in range(n - 1):
+        for j in range(i + 2, n):
+            new = np.r_[t[: i + 1], t[i + 1 : j + 1][::-1], t[j + 1 :]]
+            if _loop_length(d, new) < base - 1e-9:
+                return False
+    return True
+
+
+def _no_improving_or_opt(d: np.ndarray, t: np.ndarray) -> bool:
+    n, base = len(t), _loop_length(d, t)
+    for length in (1, 2, 3):
+        for i in range(n):
+            r = np.roll(t, -i)
+            seg, rest = r[:length], r[length:]
+            for cut in range(1, len(rest) + 1):
+                new = np.r_[rest[:cut], seg, rest[cut:]]
+                if _loop_length(d, new) < base - 1e-9:
+                    return False
+    return True
+
+
+def test_two_opt_never_lengthens_and_is_two_optimal():
+    rng = np.random.default_rng(3)
+    for seed in range(5):
+        problem = TSP.random_euclidean(10, rng=seed)
+        tour = rng.permutation(10)
+        better = two_opt(problem, tour)
+        assert better[0] == tour[0] and sorted(better) == list(range(10))
+        assert problem.tour_length(better) <= problem.tour_length(tour) + 1e-12
+        assert _no_improving_2opt(problem.distances, better)
+        both = two_opt_or_opt(problem, tour)
+        assert problem.tour_length(both) <= problem.tour_length(better) + 1e-12
+        assert _no_improving_2opt(problem.distances, both)
+        assert _no_improving_or_opt(problem.distances, both)
+
+
+def test_or_opt_never_lengthens_and_is_or_optimal():
+    rng = np.random.default_rng(4)
+    for seed in range(5):
+        problem = _random_asymmetric(9, seed)
+        tour = rng.permutation(9)
+        better = or_opt(problem, tour)
+        assert better[0] == tour[0] and sorted(better) == list(range(9))
+        assert problem.tour_length(better) <= problem.tour_length(tour)
+        assert _no_improving_or_opt(problem.distances, better)
+
+
+def test_local_search_on_a_tsplib_instance(shared_data):
+    problem = TSP.from_tsplib(shared_data / "tsplib" / "tsp" / "burma14.tsp")
+    assert problem.optimum == 3323 and problem.name == "burma14"
+    tour = np.random.default_rng(0).permutation(14)
+    assert problem.tour_length(two_opt(problem, tour)) <= problem.tour_length(tour)
+
+
+@needs_permutation
+@pytest.mark.parametrize("local_search", [None, False])
+def test_solve_random_instance_matches_brute_force(local_search):
+    problem = TSP.random_euclidean(8, rng=5)
+    optimum = problem.tour_length(_all_tours(8)).min()
+    res = solve(problem, rng=0, local_search=local_search, target=False, restarts=0)
+    assert res.fun == pytest.approx(optimum, rel=1e-12)
+    assert res.x[0] == 0 and sorted(res.x) == list(range(8))
+    assert res.fun == pytest.approx(problem.tour_length(res.x), rel=1e-12)
+
+
+@needs_permutation
+@pytest.mark.parametrize("local_search", [None, False])
+def test_solve_asymmetric_matches_brute_force(local_search):
+    problem = _random_asymmetric(8, 7)
+    optimum = problem.tour_length(_all_tours(8)).min()
+    res = solve(problem, rng=1, local_search=local_search, target=False, restarts=0)
+    assert res.fun == optimum
+
+
+@needs_permutation
+@pytest.mark.parametrize(
+    ("path", "local_search"),
+    [("tsp/burma14.tsp", None), ("atsp/br17.atsp", None), ("atsp/br17.atsp", False)],
+)
+def test_solve_finds_tsplib_optimum(shared_data, path, local_search):
+    problem = TSP.from_tsplib(shared_data / "tsplib" / path)
+    res = solve(problem, rng=0, local_search=local_search)
+    assert res.fun == problem.optimum
+    assert res.status == "target" and res.success
+
+
+@needs_permutation
+def test_solve_time_limit_and_callback():
+    problem = TSP.random_euclidean(30, rng=0)
+    res = solve(problem, rng=0, local_search=False, time_limit=1e-6, target=False)
+    assert res.status == "time_limit" and res.nit == 1 and not res.success
+    res = solve(problem, rng=0, local_search=False, callback=lambda r: True, target=False)
+    assert res.status == "callback" and res.nit == 1
+
+
+def test_plot_tour_and_routes():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from cemopt.plot import plot_routes, plot_tour
+
+    problem = TSP.random_euclidean(6, rng=0)
+    ax = plot_tour(problem.coordinates, [0, 2, 1, 3, 5, 4], title="t")
+    line = ax.lines[0]
+    assert ax.get_title() == "t" and len(line.get_xdata()) == 7
+    ax = plot_routes(problem.coordinates, [[1, 2], [3], [4, 5]])
+    assert len(ax.lines) == 3
+    assert [len(line.get_xdata()) for line in ax.lines] == [4, 3, 4]
+    assert len({line.get_color() for line in ax.lines}) == 3
+    with pytest.raises(ValueError, match="`routes` must hold customer indices"):
+        plot_routes(problem.coordinates, [[0, 1]])
+    with pytest.raises(ValueError, match="`tour` must be a permutation of 0..5"):
+        plot_tour(problem.coordinates, [0, 1])
+    plt.close("all")

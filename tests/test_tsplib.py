@@ -1,0 +1,241 @@
+"""TSPLIB reader: every shipped instance, every optimal tour, every matrix layout."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cemopt.problems.tsp import TSPLIB_OPTIMA
+from cemopt.problems.tsplib import MATRIX_FORMATS, coordinate_distances, read_tour, read_tsplib
+
+DIMENSIONS = {
+    "br17": 17, "ftv33": 34, "ftv35": 36, "ftv38": 39, "p43": 43, "ry48p": 48, "ft53": 53,
+    "ftv170": 171, "rbg323": 323, "burma14": 14, "ulysses16": 16, "gr17": 17, "bayg29": 29,
+    "bays29": 29, "dantzig42": 42, "att48": 48, "eil51": 51, "berlin52": 52, "st70": 70,
+    "pr76": 76, "kroA100": 100, "ch130": 130, "a280": 280,
+}  # fmt: skip
+
+
+def _instances(shared_data: Path) -> list[Path]:
+    root = shared_data / "tsplib"
+    return sorted([*root.glob("tsp/*.tsp"), *root.glob("atsp/*.atsp")])
+
+
+def test_every_instance_parses_to_its_dimension(shared_data):
+    paths = _instances(shared_data)
+    assert {p.stem for p in paths} == set(DIMENSIONS)
+    for path in paths:
+        inst = read_tsplib(path)
+        n = DIMENSIONS[path.stem]
+        assert inst.dimension == n, path.name
+        assert inst.distances.shape == (n, n)
+        assert inst.distances.dtype == np.int64
+        assert np.all(np.diag(inst.distances) == 0)  # ATSP placeholders dropped
+        assert np.all(inst.distances >= 0)
+        assert inst.type == ("ATSP" if path.suffix == ".atsp" else "TSP")
+        if inst.type == "TSP":
+            np.testing.assert_array_equal(inst.distances, inst.distances.T)
+
+
+def test_optimal_tours_have_exactly_the_published_length(shared_data):
+    tours = sorted((shared_data / "tsplib" / "tsp").glob("*.opt.tour"))
+    assert len(tours) == 11
+    for path in tours:
+        name = path.name.split(".")[0]
+        d = read_tsplib(path.with_name(f"{name}.tsp")).distances
+        tour = read_tour(path)
+        assert sorted(tour) == list(range(len(d)))
+        assert d[tour, np.roll(tour, -1)].sum() == TSPLIB_OPTIMA[name], name
+
+
+def test_published_optima_match_best_solutions_lists(shared_data):
+    listed = {}
+    for path in (shared_data / "tsplib").glob("*/bestSolutions_*.txt"):
+        for line in path.read_text().splitlines():
+            if ":" in line:
+                key, value = line.split(":")
+                listed[key.strip()] = int(value.split()[0])
+    for name, value in TSPLIB_OPTIMA.items():
+        assert listed[name] == value, name
+
+
+def test_geo_and_att_headers(shared_data):
+    burma = read_tsplib(shared_data / "tsplib" / "tsp" / "burma14.tsp")
+    assert burma.edge_weight_type == "GEO" and burma.coordinates.shape == (14, 2)
+    bayg = read_tsplib(shared_data / "tsplib" / "tsp" / "bayg29.tsp")
+    assert bayg.edge_weight_format == "UPPER_ROW" and bayg.coordinates.shape == (29, 2)
+
+
+# ----------------------------------------------------------- hand-made files
+FULL = np.array(
+    [[0, 1, 2, 3], [1, 0, 4, 5], [2, 4, 0, 6], [3, 5, 6, 0]], dtype=np.int64
+)  # symmetric 4 x 4
+
+
+def _stream(fmt: str, matrix: np.ndarray) -> list[int]:
+    n = len(matrix)
+    diag = "DIAG" in fmt
+    if fmt == "FULL_MATRIX":
+        return matrix.ravel().tolist()
+    out = []
+    row_major = fmt.endswith("ROW")
+    upper = fmt.startswith("UPPER")
+    for a in range(n):
+        for b in range(n):
+            i, j = (a, b) if row_major else (b, a)
+            if (j > i if upper else j < i) or (diag and i == j):
+                out.append(int(matrix[i, j]))
+    return out
+
+
+def _write(tmp_path: Path, body: str, name: str = "x.tsp") -> Path:
+    path = tmp_path / name
+    path.write_text(body)
+    return path
+
+
+@pytest.mark.parametrize("fmt", MATRIX_FORMATS)
+def test_explicit_formats(tmp_path, fmt):
+    numbers = _stream(fmt, FULL)
+    # wrap the stream unevenly across lines: 3 numbers, then 2, then the rest
+    text = "\n".join(
+        [" ".join(map(str, numbers[:3])), " ".join(map(str, numbers[3:5])),
+         " ".join(map(str, numbers[5:]))]
+    )  # fmt: skip
+    path = _write(
+        tmp_path,
+        f"NAME: t\nTYPE: TSP\nDIMENSION: 4\nEDGE_WEIGHT_TYPE: EXPLICIT\n"
+        f"EDGE_WEIGHT_FORMAT: {fmt}\nEDGE_WEIGHT_SECTION\n{text}\nEOF\n",
+    )
+    inst = read_tsplib(path)
+    np.testing.assert_array_equal(inst.distances, FULL)
+    assert inst.edge_weight_format == fmt
+
+
+def test_atsp_full_matrix_ignores_the_diagonal(tmp_path):
+    path = _write(
+        tmp_path,
+        "NAME: a\nTYPE: ATSP\nDIMENSION: 3\nEDGE_WEIGHT_TYPE: EXPLICIT\n"
+        "EDGE_WEIGHT_FORMAT: FULL_MATRIX\nEDGE_WEIGHT_SECTION\n9999 1 2\n3 9999\n4 5 6 9999\nEOF\n",
+        "a.atsp",
+    )
+    np.testing.assert_array_equal(read_tsplib(path).distances, [[0, 1, 2], [3, 0, 4], [5, 6, 0]])
+
+
+def _coords_file(tmp_path: Path, kind: str, rows: str) -> Path:
+    n = len(rows.strip().splitlines())
+    return _write(
+        tmp_path,
+        f"NAME: c\nTYPE: TSP\nDIMENSION: {n}\nEDGE_WEIGHT_TYPE: {kind}\nNODE_COORD_SECTION\n"
+        f"{rows}EOF\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        ("EUC_2D", 4),  # sqrt(3.2^2 + 2.5^2) = 4.06 -> nint 4
+        ("CEIL_2D", 5),
+        ("MAN_2D", 6),  # 5.7 -> 6
+        ("MAX_2D", 3),  # max(nint 3.2, nint 2.5) = max(3, 3)
+        ("ATT", 2),  # sqrt(16.49 / 10) = 1.28 -> nint 1 < 1.28 -> 2
+    ],
+)
+def test_coordinate_rules(tmp_path, kind, expected):
+    path = _coords_file(tmp_path, kind, "1 0 0\n2 3.2 2.5\n3 0 1\n")
+    assert read_tsplib(path).distances[0, 1] == expected
+
+
+def test_geo_rule_by_hand():
+    # TSPLIB95: deg = (int) x, min = x - deg, rad = PI (deg + 5 min / 3) / 180, PI = 3.141592
+    xy = np.array([[16.47, 96.10], [16.47, 94.44]])  # burma14 nodes 1 and 2
+    lat = 3.141592 * (16 + 5 * 0.47 / 3) / 180
+    lon = [3.141592 * (96 + 5 * 0.10 / 3) / 180, 3.141592 * (94 + 5 * 0.44 / 3) / 180]
+    q1, q2, q3 = np.cos(lon[0] - lon[1]), 1.0, np.cos(2 * lat)
+    expected = int(6378.388 * np.arccos(0.5 * ((1 + q1) * q2 - (1 - q1) * q3)) + 1.0)
+    assert coordinate_distances(xy, "GEO")[0, 1] == expected == 153
+
+
+def test_vectorised_distances_match_a_loop():
+    rng = np.random.default_rng(0)
+    xy = rng.uniform(0, 100, size=(12, 2))
+    d = coordinate_distances(xy, "EUC_2D")
+    loop = [[int(np.hypot(*(xy[i] - xy[j])) + 0.5) if i != j else 0 for j in range(12)]
+            for i in range(12)]  # fmt: skip
+    np.testing.assert_array_equal(d, loop)
+
+
+def test_read_tour(tmp_path):
+    path = _write(tmp_path, "TYPE: TOUR\nDIMENSION: 4\nTOUR_SECTION\n1 3\n4\n2 -1\nEOF\n", "t.tour")
+    np.testing.assert_array_equal(read_tour(path), [0, 2, 3, 1])
+
+
+# ------------------------------------------------------------- malformed files
+HEAD = "NAME: m\nTYPE: TSP\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            HEAD + "EDGE_WEIGHT_TYPE: EUC_2D\nNODE_COORD_SECTION\n1 0 0\nEOF\n",
+            r"x\.tsp, line 4: expected a DIMENSION header before this line",
+        ),
+        (
+            HEAD + "DIMENSION: 3\nEDGE_WEIGHT_TYPE: EXPLICIT\nEDGE_WEIGHT_FORMAT: UPPER_ROW\n"
+            "EDGE_WEIGHT_SECTION\n1 2\nEOF\n",
+            r"x\.tsp, line 7: too few matrix entries in EDGE_WEIGHT_SECTION: got 2, "
+            r"expected 3 for UPPER_ROW with DIMENSION 3",
+        ),
+        (
+            HEAD + "DIMENSION: 3\nEDGE_WEIGHT_TYPE: EUC_4D\nNODE_COORD_SECTION\n1 0 0\nEOF\n",
+            r"x\.tsp, line 4: unknown EDGE_WEIGHT_TYPE 'EUC_4D'; expected one of EXPLICIT",
+        ),
+        (
+            HEAD + "DIMENSION: 3\nEDGE_WEIGHT_TYPE: EXPLICIT\nEDGE_WEIGHT_FORMAT: DIAG\n"
+            "EDGE_WEIGHT_SECTION\n1 2 3\nEOF\n",
+            r"x\.tsp, line 5: unknown EDGE_WEIGHT_FORMAT 'DIAG' for EXPLICIT weights",
+        ),
+        (
+            HEAD + "DIMENSION: three\nEDGE_WEIGHT_TYPE: EUC_2D\n",
+            r"x\.tsp, line 3: expected an integer DIMENSION, got 'three'",
+        ),
+        (
+            HEAD
+            + "DIMENSION: 3\nEDGE_WEIGHT_TYPE: EUC_2D\nNODE_COORD_SECTION\n1 0 0\n2 1 x\n3 1 1\n",
+            r"x\.tsp, line 7: expected numbers in NODE_COORD_SECTION",
+        ),
+        (
+            HEAD + "DIMENSION: 3\nEDGE_WEIGHT_TYPE: EUC_2D\nNODE_COORD_SECTION\n1 0 0\n2 1 1\n",
+            r"x\.tsp, line 7: NODE_COORD_SECTION has 2 nodes; expected DIMENSION = 3",
+        ),
+        ("NAME: m\nTYPE: CVRP\nDIMENSION: 3\n", r"x\.tsp, line 2: expected TYPE TSP or ATSP"),
+        ("1 2 3\n", r"x\.tsp, line 1: expected a 'KEY : value' header or a section name"),
+    ],
+    ids=[
+        "no-dimension",
+        "few-entries",
+        "unknown-type",
+        "unknown-format",
+        "bad-dimension",
+        "bad-number",
+        "few-nodes",
+        "bad-type",
+        "no-header",
+    ],
+)
+def test_malformed_files(tmp_path, body, message):
+    with pytest.raises(ValueError, match=message):
+        read_tsplib(_write(tmp_path, body))
+
+
+def test_malformed_tour(tmp_path):
+    path = _write(tmp_path, "DIMENSION: 3\nTOUR_SECTION\n1 2 3\nEOF\n", "t.tour")
+    with pytest.raises(ValueError, match=re.escape("line 3: expected -1 to end the TOUR_SECTION")):
+        read_tour(path)
+    path = _write(tmp_path, "DIMENSION: 3\nTOUR_SECTION\n1 2 2 -1\n", "t.tour")
+    with pytest.raises(ValueError, match="expected each node 1..3 once"):
+        read_tour(path)
