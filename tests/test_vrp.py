@@ -1,0 +1,222 @@
+"""CVRP: CVRPLIB instances and solutions, the vectorised split against enumeration,
+local search, solve on a tiny instance with a brute-forced optimum, bad input."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cemopt.problems.vrp import CVRP, OPTIMA, euc_2d, improve_routes, solve
+
+vrplib = pytest.importorskip("vrplib")
+
+
+def cvrplib_files(shared_data: Path, suffix: str) -> list[Path]:
+    files = sorted((shared_data / "cvrplib").glob(f"*{suffix}"))
+    assert files, f"no {suffix} files in {shared_data / 'cvrplib'}"
+    return files
+
+
+def all_cuts(tour, max_routes=None):
+    """Every way to cut ``tour`` into consecutive routes (at most ``max_routes``)."""
+    for cuts in itertools.product((False, True), repeat=len(tour) - 1):
+        routes = [[tour[0]]]
+        for cut, node in zip(cuts, tour[1:], strict=True):
+            if cut:
+                routes.append([node])
+            else:
+                routes[-1].append(node)
+        if max_routes is None or len(routes) <= max_routes:
+            yield routes
+
+
+def brute_split(problem: CVRP, tour, max_routes=None, penalty=None) -> float:
+    best = np.inf
+    limit = None if penalty is not None else max_routes
+    for routes in all_cuts(list(tour), limit):
+        if any(problem.demands[r].sum() > problem.capacity for r in routes):
+            continue
+        cost = problem.cost(routes)
+        if penalty is not None and max_routes is not None:
+            cost += penalty * max(0, len(routes) - max_routes)
+        best = min(best, cost)
+    return best
+
+
+# ------------------------------------------------------------------ CVRPLIB data
+def test_every_instance_parses(shared_data):
+    files = cvrplib_files(shared_data, ".vrp")
+    assert len(files) == 20
+    for path in files:
+        problem = CVRP.from_vrplib(path)
+        text = path.read_text()
+        name = path.stem
+        n_nodes = int(text.split("DIMENSION")[1].split(":")[1].split()[0])
+        capacity = float(text.split("CAPACITY")[1].split(":")[1].split()[0])
+        assert problem.name == name
+        assert problem.n_customers == n_nodes - 1
+        assert problem.capacity == capacity
+        assert problem.demands[0] == 0 and problem.demands.shape == (n_nodes,)
+        assert problem.demands.max() <= capacity
+        assert problem.optimum == OPTIMA[name]
+        np.testing.assert_array_equal(problem.distances, problem.distances.T)
+        k = int(name.rsplit("-k", 1)[1])
+        assert problem.max_vehicles == (None if name.startswith("X-") else k)
+
+
+def test_every_solution_costs_exactly_its_stated_cost(shared_data):
+    for path in cvrplib_files(shared_data, ".sol"):
+        problem = CVRP.from_vrplib(path.with_suffix(".vrp"))
+        solution = vrplib.read_solution(str(path))
+        problem.check_routes(solution["routes"])  # every customer once, capacity, fleet
+        assert problem.cost(solution["routes"]) == solution["cost"] == problem.optimum
+        # the giant tour of the optimal routes splits back to the optimum
+        tour = np.r_[0, [c for route in solution["routes"] for c in route]]
+        assert problem.split(tour)[0] == solution["cost"]
+
+
+def test_unrounded_distances_do_not_give_the_stated_cost(shared_data):
+    path = shared_data / "cvrplib" / "A-n32-k5.sol"
+    problem = CVRP.from_vrplib(path.with_suffix(".vrp"))
+    routes = vrplib.read_solution(str(path))["routes"]
+    exact = CVRP(
+        np.hypot(*(problem.coordinates[:, None] - problem.coordinates[None]).T),
+        problem.demands,
+        problem.capacity,
+    )
+    assert exact.cost(routes) == pytest.approx(787.808, abs=1e-3)  # vs 784 rounded
+
+
+# ------------------------------------------------------------------------ split
+@pytest.mark.parametrize("fleet", ["unlimited", "limited", "penalised"])
+def test_split_equals_enumeration_of_cuts(fleet):
+    rng = np.random.default_rng(7)
+    for _ in range(12):
+        n = int(rng.integers(1, 9))
+        base = CVRP.random(n, capacity=int(rng.integers(9, 25)), rng=rng)
+        k = None
+        if fleet != "unlimited":
+            k = int(np.ceil(base.demands.sum() / base.capacity)) + int(rng.integers(0, 2))
+        problem = CVRP(base.distances, base.demands, base.capacity, max_vehicles=k)
+        penalty = 1000.0 if fleet == "penalised" else None
+        tours = np.array([rng.permutation(np.arange(1, n + 1)) for _ in range(15)])
+        costs = problem.split(tours, excess_penalty=penalty)
+        expected = [brute_split(problem, t, k, penalty) for t in tours]
+        np.testing.assert_array_equal(costs, expected)
+        for tour, cost in zip(tours, costs, strict=True):
+            if not np.isfinite(cost):
+                continue
+            routes = problem.split_routes(tour, excess_penalty=penalty)
+            assert [c for r in routes for c in r] == tour.tolist()  # consecutive cuts
+            if fleet == "penalised":
+                extra = penalty * max(0, len(routes) - k)
+                assert problem.cost(routes) + extra == cost
+                routes_ok = len(routes) <= k
+            else:
+                assert problem.cost(routes) == cost
+                routes_ok = True
+            if routes_ok:
+                problem.check_routes(routes)
+            assert all(problem.demands[r].sum() <= problem.capacity for r in routes)
+
+
+def test_split_accepts_depot_first_rows_and_rejects_bad_tours():
+    problem = CVRP.random(4, capacity=20, rng=0)
+    assert problem.split([0, 2, 1, 4, 3])[0] == problem.split([2, 1, 4, 3])[0]
+    with pytest.raises(ValueError, match="must be permutations of the customers 1..4"):
+        problem.split([1, 1, 2, 3])
+    with pytest.raises(ValueError, match=r"must have shape \(N, 4\)"):
+        problem.split([1, 2, 3])
+
+
+def test_split_with_an_impossible_fleet_is_inf():
+    problem = CVRP(euc_2d([[0, 0], [1, 0], [2, 0]]), [0, 2, 2], 3, max_vehicles=2)
+    assert problem.split([1, 2])[0] == 6.0  # 0-1-0 and 0-2-0: 2 + 4
+    line = euc_2d([[0, 0], [1, 0], [2, 0], [3, 0], [4, 0]])
+    tight = CVRP(line, [0, 2, 1, 1, 2], 3, max_vehicles=2)
+    assert np.isinf(tight.split([1, 4, 2, 3])[0])  # loads 2, 2, 1, 1: three routes
+    assert tight.split([1, 2, 3, 4])[0] == 4 + 8  # 2+1 | 1+2
+    with pytest.raises(ValueError, match="no split of this tour fits in max_vehicles=2"):
+        tight.split_routes([1, 4, 2, 3])
+
+
+# ------------------------------------------------------------------ local search
+def test_local_search_keeps_feasibility_and_never_worsens():
+    rng = np.random.default_rng(3)
+    for _ in range(5):
+        problem = CVRP.random(25, capacity=30, rng=rng)
+        routes = problem.split_routes(rng.permutation(np.arange(1, 26)))
+        better = improve_routes(problem, routes)
+        problem.check_routes(better)
+        assert problem.cost(better) <= problem.cost(routes)
+        assert len(better) <= len(routes)
+        # a local optimum: another pass finds nothing
+        assert improve_routes(problem, better) == better
+
+
+# ------------------------------------------------------------------------ solve
+def tiny_optimum(problem: CVRP) -> float:
+    """Every order of the customers times every way to cut it: all solutions."""
+    n = problem.n_customers
+    return min(
+        brute_split(problem, order, problem.max_vehicles)
+        for order in itertools.permutations(range(1, n + 1))
+    )
+
+
+@pytest.mark.parametrize("local_search", [False, True])
+def test_solve_finds_the_brute_force_optimum(local_search):
+    problem = CVRP.random(6, capacity=15, rng=11)
+    optimum = tiny_optimum(problem)
+    res = solve(problem, rng=0, local_search=local_search, max_iter=200)
+    problem.check_routes(res.x)
+    assert res.fun == problem.cost(res.x) == optimum
+    assert all(isinstance(c, int) for r in res.x for c in r)
+
+
+def test_solve_respects_the_fleet_and_reaches_a_small_cvrplib_optimum(shared_data):
+    problem = CVRP.from_vrplib(shared_data / "cvrplib" / "P-n16-k8.vrp")  # 8 trucks, tight
+    res = solve(problem, rng=0, local_search=True, time_limit=5)
+    problem.check_routes(res.x)
+    assert len(res.x) <= 8
+    assert res.fun == 450 and res.status == "target"
+
+
+# -------------------------------------------------------------------- bad input
+def test_bad_input_errors():
+    d = euc_2d([[0, 0], [1, 0], [2, 0]])
+    with pytest.raises(ValueError, match=r"`distances` must be a square \(n, n\) matrix"):
+        CVRP(d[:2], [0, 1, 1], 5)
+    with pytest.raises(ValueError, match="`distances` must cover the depot and at least one"):
+        CVRP([[0.0]], [0], 5)
+    with pytest.raises(ValueError, match="`distances` must be non-negative"):
+        CVRP(-d, [0, 1, 1], 5)
+    with pytest.raises(ValueError, match="`distances` must be finite"):
+        CVRP(np.where(d == 1, np.nan, d), [0, 1, 1], 5)
+    with pytest.raises(ValueError, match="`demands` must be finite and non-negative"):
+        CVRP(d, [0, -1, 1], 5)
+    with pytest.raises(ValueError, match=r"`demands\[0\]` \(the depot\) must be 0"):
+        CVRP(d, [1, 1, 1], 5)
+    with pytest.raises(
+        ValueError, match="`demands` must be <= capacity, but customer 2 has demand 6 > capacity 5"
+    ):
+        CVRP(d, [0, 1, 6], 5)
+    with pytest.raises(ValueError, match="`capacity` must be > 0, but got capacity=0"):
+        CVRP(d, [0, 0, 0], 0)
+    with pytest.raises(ValueError, match="`demands` must have one entry per node"):
+        CVRP(d, [0, 1], 5)
+    with pytest.raises(ValueError, match="`max_vehicles \\* capacity` must cover"):
+        CVRP(d, [0, 4, 4], 5, max_vehicles=1)
+    with pytest.raises(ValueError, match="`routes` must respect the capacity"):
+        CVRP(d, [0, 3, 3], 5).check_routes([[1, 2]])
+    with pytest.raises(ValueError, match="`routes` must serve every customer 1..2 exactly once"):
+        CVRP(d, [0, 3, 3], 5).check_routes([[1]])
+    with pytest.raises(ValueError, match="`n_customers` must be >= 1"):
+        CVRP.random(0)
+    with pytest.raises(ValueError, match="`problem` must have at least 2 customers for solve"):
+        solve(CVRP(d[:2, :2], [0, 1], 5))
+    with pytest.raises(TypeError, match="`problem` must be a CVRP"):
+        solve(d)
