@@ -12,6 +12,7 @@ import inspect
 import logging
 import math
 import numbers
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
@@ -120,8 +121,14 @@ class CrossEntropy:
     maximize : bool, default False
         Maximise instead of minimise.
     max_iter, max_evals : int, optional
-        Budgets over all restarts. When both are None, ``max_iter=1000``. The last
-        batch is cut to the remaining ``max_evals``.
+        Budgets over all restarts. When both are None and there is no
+        ``time_limit``, ``max_iter=1000``. The last batch is cut to the remaining
+        ``max_evals``.
+    time_limit : float, optional
+        Wall-clock budget in seconds from the first :meth:`ask`, checked after each
+        iteration (a run can overshoot by one iteration). Unlike the other rules it
+        makes the result depend on the machine's speed; a resumed run starts a new
+        clock.
     target : float, optional
         Stop once a value at least this good is found.
     patience : int, optional
@@ -139,7 +146,7 @@ class CrossEntropy:
         What follows a convergence stop (degenerate, patience, flat) that did not
         reach ``target``: a restart from the initial family with ``restart_growth``
         times more samples (IPOP-style). An int allows that many. None: restart as
-        long as ``max_evals`` leaves room, and never when ``max_evals`` is None.
+        long as ``max_evals`` or ``time_limit`` leaves room, and never without either.
     restart_growth : float, default 2.0
         Growth factor of ``n_samples`` at each restart.
     keep_params : bool, default False
@@ -167,6 +174,7 @@ class CrossEntropy:
         maximize: bool = False,
         max_iter: int | None = None,
         max_evals: int | None = None,
+        time_limit: float | None = None,
         target: float | None = None,
         patience: int | None = None,
         degeneracy_tol: float | None = 1e-12,
@@ -210,7 +218,10 @@ class CrossEntropy:
         self.variance_scaling = bool(variance_scaling)
         self.max_iter = check_int(max_iter, "max_iter", minimum=1, allow_none=True)
         self.max_evals = check_int(max_evals, "max_evals", minimum=1, allow_none=True)
-        if self.max_iter is None and self.max_evals is None:
+        self.time_limit = check_real(
+            time_limit, "time_limit", low=0, low_open=True, allow_none=True
+        )
+        if self.max_iter is None and self.max_evals is None and self.time_limit is None:
             self.max_iter = 1000
         self.target = check_real(target, "target", allow_none=True)
         if patience is None:
@@ -243,6 +254,7 @@ class CrossEntropy:
         self._scale = 1.0  # variance multiplier (adaptive variance scaling)
         self._no_improvement = 0  # iterations without improvement, for the scale decay
         self._restart_best = np.inf  # best score since the last (re)start
+        self._started: float | None = None  # perf_counter at the first ask, for time_limit
         self.termination: dict[str, Any] = {}
         self._rows: list[dict[str, Any]] = []
         self._params: dict[str, list] = {}
@@ -250,6 +262,8 @@ class CrossEntropy:
     # ----------------------------------------------------------------- ask / tell
     def ask(self) -> Any:
         """Draw the next batch (an ``(n, ...)`` array, or a dict for ``Product``)."""
+        if self._started is None:
+            self._started = time.perf_counter()
         n = self.n_samples
         if self.max_evals is not None:
             n = max(1, min(n, self.max_evals - self.nfev))
@@ -402,7 +416,16 @@ class CrossEntropy:
             return {"max_evals": self.max_evals}
         if self.max_iter is not None and self.nit >= self.max_iter:
             return {"max_iter": self.max_iter}
+        if self._out_of_time():
+            return {"time_limit": self.time_limit}
         return None
+
+    def _out_of_time(self) -> bool:
+        return (
+            self.time_limit is not None
+            and self._started is not None
+            and time.perf_counter() - self._started >= self.time_limit
+        )
 
     def _local_convergence(self, scores: np.ndarray) -> dict[str, Any] | None:
         if self.degeneracy_tol is not None:
@@ -419,7 +442,9 @@ class CrossEntropy:
 
     def _may_restart(self) -> bool:
         if self.restarts is None:  # use the budget, as IPOP does; no budget, no restart
-            return self.max_evals is not None and self.nfev < self.max_evals
+            evals_left = self.max_evals is not None and self.nfev < self.max_evals
+            time_left = self.time_limit is not None and not self._out_of_time()
+            return evals_left or time_left
         return self._restart < self.restarts
 
     def _start_again(self, reason: dict[str, Any]) -> None:
@@ -575,6 +600,7 @@ def minimize(
     variance_scaling: bool = True,
     max_iter: int | None = None,
     max_evals: int | None = None,
+    time_limit: float | None = None,
     target: float | None = None,
     patience: int | None = None,
     degeneracy_tol: float | None = 1e-12,
@@ -591,6 +617,7 @@ def minimize(
     keep_params: bool = False,
     checkpoint: str | PathLike | None = None,
     resume: str | PathLike | None = None,
+    improve: Callable[[Any, np.ndarray], tuple[Any, np.ndarray]] | None = None,
 ) -> OptimizeResult:
     """Minimise ``f`` by the cross-entropy method.
 
@@ -628,6 +655,12 @@ keep_params, rng
         Each iteration is also logged at DEBUG level on the ``"cemopt"`` logger.
     checkpoint : path, optional
         Save the state after every iteration to this ``.npz`` file.
+    improve : callable, optional
+        ``improve(X, values) -> (X, values)``: a local search applied to each scored
+        batch before the CE update (memetic CE, e.g. 2-opt on the best tours). It
+        returns the batch with some rows replaced and their values (in the caller's
+        sign); the update then learns from the improved samples. Evaluations it makes
+        itself are not counted in ``nfev``.
     resume : path, optional
         Continue the run saved in this checkpoint (same ``f``, family and settings;
         the budgets may be raised). The generator state comes from the checkpoint,
@@ -652,6 +685,7 @@ keep_params, rng
         maximize=maximize,
         max_iter=max_iter,
         max_evals=max_evals,
+        time_limit=time_limit,
         target=target,
         patience=patience,
         degeneracy_tol=degeneracy_tol,
@@ -663,6 +697,8 @@ keep_params, rng
     score = Evaluator(f, vectorized=vectorized, executor=executor, catch=catch)
     if callback is not None and not callable(callback):
         raise TypeError(f"`callback` must be callable or None, but got callback={callback!r}.")
+    if improve is not None and not callable(improve):
+        raise TypeError(f"`improve` must be callable or None, but got improve={improve!r}.")
     if resume is not None:
         opt = CrossEntropy.load(resume, family, **settings)
     else:
@@ -671,7 +707,10 @@ keep_params, rng
     try:
         while not opt.stop():
             X = opt.ask()
-            opt.tell(X, score(X))
+            values = score(X)
+            if improve is not None:  # memetic CE: local search on the batch before the update
+                X, values = improve(X, values)
+            opt.tell(X, values)
             if checkpoint is not None:
                 opt.save(checkpoint)
             row = opt._rows[-1]

@@ -29,6 +29,7 @@ STATUS_MESSAGES: dict[str, tuple[bool, str]] = {
     "flat": (True, "The scores of a batch spread less than value_tol."),
     "max_iter": (False, "The maximum number of iterations (max_iter) was reached."),
     "max_evals": (False, "The maximum number of evaluations (max_evals) was reached."),
+    "time_limit": (False, "The time limit (time_limit) was reached."),
     "callback": (False, "The callback asked to stop."),
     "interrupted": (False, "Interrupted by the user (KeyboardInterrupt); best so far returned."),
     "degenerate elite": (

@@ -27,8 +27,7 @@ True
 
 from __future__ import annotations
 
-import dataclasses
-import time
+import functools
 from collections.abc import Callable
 from os import PathLike
 from pathlib import Path
@@ -524,7 +523,7 @@ def solve(
     OptimizeResult
         ``res.x`` the best tour (int64, a permutation of ``0..n-1`` starting at 0),
         ``res.fun`` its length in the problem's units, ``res.nit``, ``res.nfev``
-        (tours scored, local-search results included), ``res.status`` one of
+        (tours sampled and scored; local-search moves are not counted), ``res.status`` one of
         ``target``, ``patience``, ``degenerate``, ``flat``, ``max_iter``,
         ``time_limit``, ``callback``.
 
@@ -537,8 +536,6 @@ def solve(
     """
     if not isinstance(problem, TSP):
         raise TypeError(f"`problem` must be a TSP, but got {type(problem).__name__}.")
-    if not hasattr(ce, "Permutation"):
-        raise ImportError("solve needs cemopt.Permutation (cemopt/families/permutation.py).")
     improve = _resolve_local_search(problem, local_search)
     n = problem.n
     plain = improve is None
@@ -561,59 +558,35 @@ def solve(
     if callback is not None and not callable(callback):
         raise TypeError(f"`callback` must be callable or None, but got callback={callback!r}.")
 
-    opt = ce.CrossEntropy(
+    d = problem.distances
+    tol = _tolerance(d)
+    if n_improve is None:
+        n_improve = int(np.ceil(round(elite_frac * n_samples, 9)))
+    n_improve = int(n_improve)
+
+    def improve_best(tours: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # the engine's memetic hook: local optima of the best tours join the batch
+        tours, lengths = np.array(tours), lengths.copy()
+        best = np.argpartition(lengths, min(n_improve, len(lengths)) - 1)[:n_improve]
+        for row in best:
+            tours[row] = _rotate_to(improve(d, tours[row].copy(), tol), 0)
+        lengths[best] = _lengths(d, tours[best])
+        return tours, lengths
+
+    return ce.minimize(
+        functools.partial(_lengths, d),
         ce.Permutation(n),
+        vectorized=True,
         n_samples=n_samples,
         elite_frac=elite_frac,
         smoothing=smoothing,
         max_iter=max_iter,
+        time_limit=time_limit,
         target=target,
         patience=patience,
         restarts=restarts,
         restart_growth=1.0 if plain else 2.0,
+        improve=None if plain or n_improve <= 0 else improve_best,
+        callback=callback,
         rng=rng,
     )
-    if n_improve is None:
-        n_improve = int(np.ceil(round(opt.elite_frac * opt.n_samples, 9)))
-    n_improve = int(n_improve)
-    d = problem.distances
-    tol = _tolerance(d)
-    started = time.perf_counter()
-    status = None
-    while not opt.stop():
-        tours = np.asarray(opt.ask())
-        values = _lengths(d, tours)
-        if improve is not None and n_improve > 0:
-            best = np.argpartition(values, min(n_improve, len(values)) - 1)[:n_improve]
-            for row in best:
-                tours[row] = _rotate_to(improve(d, tours[row].copy(), tol), 0)
-            values[best] = _lengths(d, tours[best])
-        opt.tell(tours, values)
-        if opt.stop():
-            break
-        if time_limit is not None and time.perf_counter() - started >= time_limit:
-            status = "time_limit"
-            break
-        if callback is not None and _callback_stops(callback, opt.result()):
-            status = "callback"
-            break
-    res = opt.result()
-    if status == "time_limit":
-        res = dataclasses.replace(
-            res,
-            success=False,
-            status=status,
-            message=f"The time limit (time_limit={time_limit:g} s) was reached.",
-        )
-    elif status == "callback":
-        res = dataclasses.replace(
-            res, success=False, status=status, message="The callback asked to stop."
-        )
-    return res
-
-
-def _callback_stops(callback: Callable, result: ce.OptimizeResult) -> bool:
-    try:
-        return callback(result) is True
-    except StopIteration:
-        return True

@@ -46,8 +46,8 @@ True
 
 from __future__ import annotations
 
+import functools
 import re
-import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import replace
@@ -635,7 +635,7 @@ def solve(
         with restarts and local search: ``benchmarks/cvrp.py``.
     max_iter : int, optional
         Iterations over all restarts. Default: 1000 without ``time_limit``, none
-        with it.
+        with it (as in :class:`cemopt.CrossEntropy`).
     time_limit : float, optional
         Seconds; the run stops after the first iteration that ends past it
         (status ``"time_limit"``). With a time limit, a run that converges early
@@ -653,7 +653,7 @@ def solve(
         ``res.x``: the best routes (lists of customer nodes, depot left out),
         ``res.fun``: their cost. When no solution within ``max_vehicles`` was found,
         ``res.x`` uses more routes, ``res.fun`` is their cost without penalty, and a
-        ``RuntimeWarning`` says so.
+        :class:`cemopt.ConvergenceWarning` says so.
     """
     if not isinstance(problem, CVRP):
         raise TypeError(f"`problem` must be a CVRP, but got {type(problem).__name__}.")
@@ -668,33 +668,30 @@ def solve(
     if target is None:
         target = problem.optimum
     penalty = 2.0 * (n + 1) * float(problem.distances.max()) + 1.0
-    opt = ce.CrossEntropy(
+
+    def improve_best(tours: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # the engine's memetic hook: improved solutions, as giant tours, join the batch
+        tours, scores = np.array(tours), scores.copy()
+        for i in np.argsort(scores, kind="stable")[:n_improve]:
+            better = improve_routes(problem, problem.split_routes(tours[i], excess_penalty=penalty))
+            tours[i] = np.r_[0, [c for r in better for c in r]]
+            scores[i] = problem.split(tours[i], excess_penalty=penalty)[0]
+        return tours, scores
+
+    res = ce.minimize(
+        functools.partial(problem.split, excess_penalty=penalty),
         ce.Permutation(n + 1, start=0),
+        vectorized=True,
         n_samples=max(500, 20 * n) if n_samples is None else n_samples,
         elite_frac=0.01 if elite_frac is None else elite_frac,
         smoothing=0.5 if smoothing is None else smoothing,
-        max_iter=1000 if max_iter is None and time_limit is None else max_iter,
-        max_evals=None if time_limit is None else 2**62,  # restarts while time is left
+        max_iter=max_iter,
+        time_limit=time_limit,  # with it, converged runs restart until time is up
         target=target,
         patience=20 if patience is None else patience,
+        improve=improve_best if local_search and n_improve > 0 else None,
         rng=rng,
     )
-    started = time.perf_counter()
-    timed_out = False
-    while not opt.stop():
-        X = opt.ask()
-        scores = problem.split(X, excess_penalty=penalty)
-        if local_search:
-            for i in np.argsort(scores, kind="stable")[:n_improve]:
-                routes = problem.split_routes(X[i], excess_penalty=penalty)
-                better = improve_routes(problem, routes)
-                X[i] = np.r_[0, [c for r in better for c in r]]
-                scores[i] = problem.split(X[i], excess_penalty=penalty)[0]
-        opt.tell(X, scores)
-        if time_limit is not None and time.perf_counter() - started > time_limit:
-            timed_out = True
-            break
-    res = opt.result()
     routes = problem.split_routes(res.x, excess_penalty=penalty)
     fun = problem.cost(routes)
     used = len(routes)
@@ -702,10 +699,7 @@ def solve(
         warnings.warn(
             f"no solution with at most max_vehicles={problem.max_vehicles} routes was found; "
             f"the best uses {used}.",
-            RuntimeWarning,
+            ce.ConvergenceWarning,
             stacklevel=2,
         )
-    changes: dict[str, Any] = {"x": routes, "fun": fun}
-    if timed_out and not opt.stop():
-        changes.update(status="time_limit", success=False, message="The time limit was reached.")
-    return replace(res, **changes)
+    return replace(res, x=routes, fun=fun)

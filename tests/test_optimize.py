@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -341,3 +343,42 @@ def test_variance_scaling_off_keeps_scale_one():
         rng=0,
     )
     assert np.all(res.history.scale == 1.0)
+
+
+def test_time_limit_stops_and_allows_restarts():
+    def slow(X):
+        time.sleep(0.02)
+        return np.zeros(len(X))  # flat: every iteration converges, so restarts follow
+
+    res = ce.minimize(slow, normal(), n_samples=20, vectorized=True, time_limit=0.2, rng=0)
+    assert res.status == "time_limit" and not res.success
+    assert res.n_restarts >= 2  # restarts continue while time is left
+    assert res.message == "The time limit (time_limit) was reached."
+    with pytest.raises(ValueError, match=r"`0 < time_limit` must hold, but got time_limit=0"):
+        ce.minimize(slow, normal(), n_samples=20, vectorized=True, time_limit=0.0)
+
+
+def test_improve_hook_replaces_rows_before_the_update():
+    seen = []
+
+    def snap_best_to_optimum(X, values):
+        i = int(np.argmin(values))
+        X = X.copy()
+        X[i] = 1.0  # a "local search" that lands on the optimum
+        values = values.copy()
+        values[i] = 0.0
+        seen.append(len(X))
+        return X, values
+
+    res = ce.minimize(
+        shifted_sphere,
+        normal(),
+        n_samples=50,
+        vectorized=True,
+        max_iter=1,
+        improve=snap_best_to_optimum,
+        rng=0,
+    )
+    assert seen == [50] and res.fun == 0.0 and np.array_equal(res.x, np.ones(3))
+    with pytest.raises(TypeError, match=r"`improve` must be callable or None, but got improve=3"):
+        ce.minimize(shifted_sphere, normal(), n_samples=50, improve=3)
