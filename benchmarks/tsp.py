@@ -137,7 +137,9 @@ def table(results: list[dict]) -> str:
     ]
     for r in results:
         for method in ("CE", "CE+LS"):
-            s = r[method]
+            s = r.get(method)
+            if s is None:
+                continue
             lines.append(
                 f"| {r['name']} | {r['n']} | {r['optimum']:g} | {method} | {s['best']:.2f} | "
                 f"{s['mean']:.2f} | {s['worst']:.2f} | {s['hits']}/{s['runs']} | "
@@ -163,7 +165,9 @@ def main() -> None:
     parser.add_argument("--instances", default=",".join(Path(p).stem for p in INSTANCES))
     parser.add_argument("--time-limit", type=float, default=55.0, help="seconds per CE run")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "tsp.json")
+    parser.add_argument("--methods", default="CE,CE+LS", help="comma-separated subset of CE,CE+LS")
     args = parser.parse_args()
+    methods = args.methods.split(",")
     if not DATA.is_dir():
         print(f"TSPLIB data not found at {DATA} (../shared is absent); nothing to run.")
         return
@@ -174,17 +178,13 @@ def main() -> None:
             continue
         problem = TSP.from_tsplib(DATA / relative)
         print(f"{problem.name} (n={problem.n}, optimum {problem.optimum:g})", flush=True)
-        plain = run_ce(problem, args.seeds, False, args.time_limit)
-        hybrid = run_ce(problem, args.seeds, True, args.time_limit)
-        entry = {
-            "name": problem.name,
-            "n": problem.n,
-            "optimum": problem.optimum,
-            "CE": summary(plain, problem.optimum),
-            "CE+LS": summary(hybrid, problem.optimum),
-            "runs": {"CE": plain, "CE+LS": hybrid},
-        }
-        entry["OR-Tools GLS"] = run_ortools(problem, max(1.0, entry["CE+LS"]["seconds"]))
+        entry = {"name": problem.name, "n": problem.n, "optimum": problem.optimum, "runs": {}}
+        for method in methods:
+            runs = run_ce(problem, args.seeds, method == "CE+LS", args.time_limit)
+            entry[method] = summary(runs, problem.optimum)
+            entry["runs"][method] = runs
+        peer_time = entry["CE+LS"]["seconds"] if "CE+LS" in entry else args.time_limit
+        entry["OR-Tools GLS"] = run_ortools(problem, max(1.0, peer_time))
         entry["elkai (LKH)"] = run_elkai(problem)
         results.append(entry)
     text = table(results)
