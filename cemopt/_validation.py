@@ -14,8 +14,6 @@ import numpy as np
 
 from .errors import DegenerateFitError
 
-RngLike = "None | int | np.random.Generator | np.random.SeedSequence"
-
 
 def as_rng(rng: Any, name: str = "rng") -> np.random.Generator:
     """Normalise ``rng`` (None, an int seed, a SeedSequence or a Generator) once."""
