@@ -13,6 +13,7 @@ from .evaluate import Evaluator
 from .families import (
     Bernoulli,
     Categorical,
+    Estimate,
     Exponential,
     Family,
     Mixture,
@@ -35,6 +36,7 @@ __all__ = [
     "CrossEntropy",
     "DegenerateFitError",
     "DynamicSmoothing",
+    "Estimate",
     "Evaluator",
     "Exponential",
     "Family",

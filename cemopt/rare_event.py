@@ -33,6 +33,7 @@ from ._validation import as_rng, check_int, check_real, effective_sample_size
 from .errors import ConvergenceWarning, DegenerateFitError
 from .evaluate import Evaluator
 from .families._base import degeneracy_of, is_family
+from .families._information import step_information
 from .result import RARE_EVENT_MESSAGES, LevelHistory, RareEventResult
 from .step import ce_step
 
@@ -213,6 +214,7 @@ def estimate(
         progressed = previous is None or outcome.level < previous - resolution
         stall = 0 if progressed else stall + 1
         previous = outcome.level if previous is None else min(previous, outcome.level)
+        entropy, kl = step_information(outcome.family, family)  # H(new), KL(new || old)
         family = outcome.family
         rows.append(
             {
@@ -221,6 +223,8 @@ def estimate(
                 "elite_ess": outcome.elite_ess,
                 "nfev": nfev,
                 "degeneracy": degeneracy_of(family),
+                "entropy": entropy,
+                "kl": kl,
             }
         )
         if outcome.level <= limit:

@@ -25,6 +25,11 @@ __all__ = [
 STATUS_MESSAGES: dict[str, tuple[bool, str]] = {
     "target": (True, "The target value was reached."),
     "degenerate": (True, "The sampling distribution degenerated to a point (degeneracy_tol)."),
+    "kl": (
+        True,
+        "The update moved the sampling distribution by less than kl_tol "
+        "(KL divergence between successive families).",
+    ),
     "patience": (True, "The level did not improve for `patience` iterations."),
     "flat": (True, "The scores of a batch spread less than value_tol."),
     "max_iter": (False, "The maximum number of iterations (max_iter) was reached."),
@@ -48,6 +53,8 @@ _HISTORY_COLUMNS = (
     "nfev",
     "n_nan",
     "degeneracy",
+    "entropy",
+    "kl",
     "alpha",
     "scale_alpha",
     "scale",
@@ -75,6 +82,13 @@ class History:
         Batch size, elite size, cumulative evaluations, cumulative NaN scores.
     degeneracy : ndarray
         ``family.degeneracy()`` after the update (NaN when the family has none).
+    entropy : ndarray
+        ``family.entropy()`` after the update, in nats (see ``docs/information.md``).
+    kl : ndarray
+        ``KL(family after || family before)`` of the update, in nats: how far it moved
+        the sampling distribution (NaN for an iteration whose elite could not be fitted).
+        Both are NaN for families without a closed form (``Mixture``, ``Permutation``
+        beyond 8 nodes): the engine does not spend a Monte Carlo batch per iteration.
     alpha, scale_alpha : ndarray
         Smoothing weights used for location and scale parameters.
     scale : ndarray
@@ -95,6 +109,8 @@ class History:
     nfev: np.ndarray
     n_nan: np.ndarray
     degeneracy: np.ndarray
+    entropy: np.ndarray
+    kl: np.ndarray
     alpha: np.ndarray
     scale_alpha: np.ndarray
     scale: np.ndarray
@@ -106,7 +122,10 @@ class History:
         """Build from a list of per-iteration dicts (what the optimiser accumulates)."""
         int_columns = {"n_samples", "n_elite", "nfev", "n_nan", "restart"}
         columns = {
-            name: np.array([r[name] for r in rows], dtype=int if name in int_columns else float)
+            # .get: checkpoints written before the entropy/kl columns existed lack them
+            name: np.array(
+                [r.get(name, np.nan) for r in rows], dtype=int if name in int_columns else float
+            )
             for name in _HISTORY_COLUMNS
         }
         stacked = {k: np.array(v) for k, v in (params or {}).items()}
@@ -222,6 +241,11 @@ class LevelHistory:
         Cumulative evaluations.
     degeneracy : ndarray
         ``proposal.degeneracy()`` after the update (NaN when the family has none).
+    entropy : ndarray
+        ``proposal.entropy()`` after the update, in nats (NaN without a closed form).
+    kl : ndarray
+        ``KL(proposal after || proposal before)`` of the update, in nats (NaN without a
+        closed form).
 
     Examples
     --------
@@ -236,13 +260,23 @@ class LevelHistory:
     elite_ess: np.ndarray
     nfev: np.ndarray
     degeneracy: np.ndarray
+    entropy: np.ndarray = field(default_factory=lambda: np.array([]))
+    kl: np.ndarray = field(default_factory=lambda: np.array([]))
 
     @classmethod
     def from_rows(cls, rows: list[dict[str, Any]]) -> LevelHistory:
+        """Build from per-level dicts; ``entropy`` and ``kl`` may be left out (NaN)."""
         names = [f.name for f in fields(cls)]
         ints = {"n_elite", "nfev"}
+        optional = {"entropy", "kl"}
         return cls(
-            **{n: np.array([r[n] for r in rows], dtype=int if n in ints else float) for n in names}
+            **{
+                n: np.array(
+                    [r.get(n, np.nan) if n in optional else r[n] for r in rows],
+                    dtype=int if n in ints else float,
+                )
+                for n in names
+            }
         )
 
     def __len__(self) -> int:

@@ -2,10 +2,12 @@
 
 Every family is a frozen value object: ``fit`` and ``blend`` return new objects. See
 :class:`Family` for the protocol and :func:`cemopt.testing.check_family` for the
-conformance checks any family (ours or a user's) must pass.
+conformance checks any family (ours or a user's) must pass. Every family also has
+``entropy``, ``kl_divergence`` and ``cross_entropy`` (see ``docs/information.md``).
 """
 
 from ._base import Family, is_family
+from ._information import Estimate
 from .bernoulli import Bernoulli
 from .categorical import Categorical
 from .exponential import Exponential
@@ -18,6 +20,7 @@ from .product import Product
 __all__ = [
     "Bernoulli",
     "Categorical",
+    "Estimate",
     "Exponential",
     "Family",
     "Mixture",

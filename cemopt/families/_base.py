@@ -3,9 +3,10 @@
 A family is an immutable value: ``fit`` and ``blend`` return new objects and never
 change ``self``. Third-party families need not inherit from anything; they only need
 the four methods below (duck typing, checked with :func:`is_family`). The optional
-members (``mode``, ``degeneracy``, ``params``, ``with_params``) unlock extra engine
-features: ``res.x_mode``, the degeneracy stopping rule, readable history and
-checkpoints.
+members (``mode``, ``degeneracy``, ``params``, ``with_params``, ``entropy``,
+``kl_divergence``, ``cross_entropy``) unlock extra engine features: ``res.x_mode``, the
+degeneracy stopping rule, readable history and checkpoints, the ``entropy`` and ``kl``
+history columns and the ``kl_tol`` stopping rule.
 """
 
 from __future__ import annotations
@@ -39,6 +40,15 @@ class Family(Protocol):
     params -> dict of read-only arrays (nested dicts for ``Product``)
     with_params(params) -> Family of the same kind with those parameters
     blend(previous, alpha, scale_alpha=...) -> a separate weight for scale parameters
+    entropy(*, base=None) -> float, H(self) in nats (bits with ``base=2``)
+    kl_divergence(other, *, base=None) -> float, KL(self || other); ``+inf`` where
+        ``other`` has no mass where ``self`` has; TypeError/ValueError for another kind
+        or shape of family
+    cross_entropy(other, *, base=None) -> float, H(self, other) = H(self) + KL(self || other)
+    closed_form_information -> bool, False where the three are Monte Carlo estimates
+        (returned as :class:`~cemopt.families.Estimate`); the engine then records NaN
+
+    All our families have the information measures; see ``docs/information.md``.
     """
 
     def sample(self, n: int, rng: Any) -> Any: ...

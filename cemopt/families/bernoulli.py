@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.special import entr, rel_entr, xlogy
 
 from .._validation import (
     _short,
@@ -20,6 +21,7 @@ from .._validation import (
     check_weights,
     readonly,
 )
+from ._information import check_comparable, in_base
 
 __all__ = ["Bernoulli"]
 
@@ -143,6 +145,40 @@ class Bernoulli:
             check_alpha(scale_alpha, "scale_alpha")
         p = alpha * self.p + (1.0 - alpha) * previous.p
         return Bernoulli(np.clip(p, 0.0, 1.0))
+
+    # ---------------------------------------------------------- information measures
+    def entropy(self, *, base: float | None = None) -> float:
+        """Entropy ``-sum(p ln p + (1 - p) ln(1 - p))``, in nats (``base=2``: bits).
+
+        >>> Bernoulli([0.5, 1.0]).entropy(base=2)
+        1.0
+        """
+        return in_base(float(np.sum(entr(self.p) + entr(1.0 - self.p))), base)
+
+    def kl_divergence(self, other: Bernoulli, *, base: float | None = None) -> float:
+        """``KL(self || other) = sum(p ln(p / q) + (1 - p) ln((1 - p) / (1 - q)))``.
+
+        ``+inf`` where ``other`` gives probability 0 to an outcome ``self`` can take.
+
+        >>> round(Bernoulli([0.5]).kl_divergence(Bernoulli([0.25])), 6)
+        0.143841
+        >>> Bernoulli([0.5]).kl_divergence(Bernoulli([1.0]))
+        inf
+        """
+        check_comparable(self, other, "kl_divergence")
+        p, q = self.p, other.p
+        return in_base(float(np.sum(rel_entr(p, q) + rel_entr(1.0 - p, 1.0 - q))), base)
+
+    def cross_entropy(self, other: Bernoulli, *, base: float | None = None) -> float:
+        """``H(self, other) = -sum(p ln q + (1 - p) ln(1 - q))`` (``+inf`` as in
+        :meth:`kl_divergence`).
+
+        >>> round(Bernoulli([0.5]).cross_entropy(Bernoulli([0.25])), 6)
+        0.836988
+        """
+        check_comparable(self, other, "cross_entropy")
+        p, q = self.p, other.p
+        return in_base(-float(np.sum(xlogy(p, q) + xlogy(1.0 - p, 1.0 - q))), base)
 
     def mode(self) -> np.ndarray:
         """The most likely vector, ``(p > 0.5)`` as int8."""

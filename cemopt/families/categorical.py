@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.special import entr, rel_entr, xlogy
 
 from .._validation import (
     _short,
@@ -19,6 +20,7 @@ from .._validation import (
     check_weights,
     readonly,
 )
+from ._information import check_comparable, in_base
 
 __all__ = ["Categorical"]
 
@@ -240,6 +242,46 @@ class Categorical:
                 f"{_short(previous.n_categories)}."
             )
         return self._from_padded(alpha * self.probs + (1.0 - alpha) * previous.probs)
+
+    # ---------------------------------------------------------- information measures
+    def entropy(self, *, base: float | None = None) -> float:
+        """Entropy ``-sum_j sum_c probs[j, c] ln probs[j, c]``, in nats (``base=2``: bits).
+
+        >>> Categorical([[0.25] * 4, [1.0, 0.0]]).entropy(base=2)
+        2.0
+        """
+        return in_base(float(entr(self.probs).sum()), base)
+
+    def kl_divergence(self, other: Categorical, *, base: float | None = None) -> float:
+        """``KL(self || other) = sum probs ln(probs / other.probs)``; ``+inf`` where
+        ``other`` gives probability 0 to a category ``self`` can take.
+
+        ``other`` must have the same numbers of categories (``ValueError`` otherwise).
+
+        >>> round(Categorical([[0.5, 0.5]]).kl_divergence(Categorical([[0.25, 0.75]])), 6)
+        0.143841
+        """
+        self._check_other(other, "kl_divergence")
+        return in_base(float(rel_entr(self.probs, other.probs).sum()), base)
+
+    def cross_entropy(self, other: Categorical, *, base: float | None = None) -> float:
+        """``H(self, other) = -sum probs ln other.probs`` (``+inf`` as in
+        :meth:`kl_divergence`).
+
+        >>> round(Categorical([[0.5, 0.5]]).cross_entropy(Categorical([[0.25, 0.75]])), 6)
+        0.836988
+        """
+        self._check_other(other, "cross_entropy")
+        return in_base(-float(xlogy(self.probs, other.probs).sum()), base)
+
+    def _check_other(self, other: Any, method: str) -> None:
+        check_comparable(self, other, method)
+        if not np.array_equal(other.n_categories, self.n_categories):
+            raise ValueError(
+                f"`other` must have the same numbers of categories "
+                f"{_short(self.n_categories)} as self for {method}, but got other with "
+                f"{_short(other.n_categories)}."
+            )
 
     def mode(self) -> np.ndarray:
         """The most likely category of each coordinate (int64)."""

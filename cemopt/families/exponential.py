@@ -22,6 +22,7 @@ from .._validation import (
     readonly,
 )
 from ..errors import DegenerateFitError
+from ._information import check_comparable, in_base
 
 __all__ = ["Exponential"]
 
@@ -143,3 +144,31 @@ class Exponential:
         if scale_alpha is not None:
             check_alpha(scale_alpha, "scale_alpha")
         return Exponential(alpha * self.mean + (1.0 - alpha) * previous.mean)
+
+    # ---------------------------------------------------------- information measures
+    def entropy(self, *, base: float | None = None) -> float:
+        """Entropy ``sum(1 + ln mean)``, in nats (``base=2``: bits).
+
+        >>> Exponential([1.0, 1.0]).entropy()
+        2.0
+        """
+        return in_base(float(np.sum(1.0 + np.log(self.mean))), base)
+
+    def kl_divergence(self, other: Exponential, *, base: float | None = None) -> float:
+        """``KL(self || other) = sum(ln(m_q / m_p) + m_p / m_q - 1)`` for means ``m``.
+
+        >>> round(Exponential([1.0]).kl_divergence(Exponential([2.0])), 6)
+        0.193147
+        """
+        check_comparable(self, other, "kl_divergence")
+        ratio = self.mean / other.mean
+        return in_base(float(np.sum(ratio - 1.0 - np.log(ratio))), base)
+
+    def cross_entropy(self, other: Exponential, *, base: float | None = None) -> float:
+        """``H(self, other) = sum(ln m_q + m_p / m_q)``.
+
+        >>> round(Exponential([1.0]).cross_entropy(Exponential([2.0])), 6)
+        1.193147
+        """
+        check_comparable(self, other, "cross_entropy")
+        return in_base(float(np.sum(np.log(other.mean) + self.mean / other.mean)), base)

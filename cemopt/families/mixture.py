@@ -22,6 +22,7 @@ from .._validation import (
 )
 from ..errors import DegenerateFitError
 from ._base import is_family
+from ._information import N_SAMPLES, Estimate, check_base, check_comparable, in_base, monte_carlo
 
 __all__ = ["Mixture"]
 
@@ -419,6 +420,94 @@ class Mixture:
         if not self._all_have("degeneracy"):
             raise AttributeError("'Mixture' has degeneracy only when its components have it")
         return lambda: float(max(self.components[k].degeneracy() for k in self._active))
+
+    # ---------------------------------------------------------- information measures
+    #: A mixture's entropy and divergences have no closed form: they are Monte Carlo
+    #: estimates, which the optimiser does not compute every iteration (history NaN).
+    closed_form_information = False
+
+    def entropy(
+        self, *, base: float | None = None, n_samples: int = N_SAMPLES, rng: Any = None
+    ) -> Estimate:
+        """Monte Carlo estimate of the entropy ``-E[ln f(X)]`` (no closed form exists).
+
+        Parameters
+        ----------
+        base : float, optional
+            Logarithm base: None for nats, 2 for bits.
+        n_samples : int, default 10000
+            Draws ``X ~ self`` the estimate averages ``-logpdf(X)`` over.
+        rng : None, int or numpy.random.Generator
+            Source of the draws.
+
+        Returns
+        -------
+        Estimate
+            A float with ``std_error`` and ``n_samples``.
+
+        Examples
+        --------
+        >>> import cemopt as ce
+        >>> f = ce.Mixture([ce.Normal([-5.0], [1.0]), ce.Normal([5.0], [1.0])])
+        >>> h = f.entropy(rng=0)  # two separated modes: ln 2 + ln sqrt(2 pi e) = 2.112
+        >>> bool(abs(h - 2.112086) < 4 * h.std_error)
+        True
+        """
+        check_base(base)
+        return in_base(monte_carlo(self, None, n_samples=n_samples, rng=rng)[0], base)
+
+    def kl_divergence(
+        self,
+        other: Mixture,
+        *,
+        base: float | None = None,
+        n_samples: int = N_SAMPLES,
+        rng: Any = None,
+    ) -> Estimate:
+        """Monte Carlo estimate of ``KL(self || other) = E[ln f(X) - ln g(X)]``,
+        ``X ~ self``.
+
+        ``other`` must be a Mixture of the same component type and ``dim`` (the
+        number of components may differ). Arguments as in :meth:`entropy`; ``+inf``
+        when ``other`` has density 0 at a draw.
+
+        >>> import cemopt as ce
+        >>> f = ce.Mixture([ce.Exponential([1.0]), ce.Exponential([3.0])])
+        >>> f.kl_divergence(f, rng=0)
+        Estimate(0.0, std_error=0, n_samples=10000)
+        """
+        self._check_other(other, "kl_divergence")
+        check_base(base)
+        return in_base(monte_carlo(self, other, n_samples=n_samples, rng=rng)[2], base)
+
+    def cross_entropy(
+        self,
+        other: Mixture,
+        *,
+        base: float | None = None,
+        n_samples: int = N_SAMPLES,
+        rng: Any = None,
+    ) -> Estimate:
+        """Monte Carlo estimate of ``H(self, other) = -E[ln g(X)]``, ``X ~ self``;
+        arguments as in :meth:`kl_divergence`.
+
+        >>> import cemopt as ce
+        >>> f = ce.Mixture([ce.Exponential([1.0]), ce.Exponential([3.0])])
+        >>> float(f.cross_entropy(f, rng=0)) == float(f.entropy(rng=0))
+        True
+        """
+        self._check_other(other, "cross_entropy")
+        check_base(base)
+        return in_base(monte_carlo(self, other, n_samples=n_samples, rng=rng)[1], base)
+
+    def _check_other(self, other: Any, method: str) -> None:
+        check_comparable(self, other, method)
+        mine, theirs = type(self.components[0]), type(other.components[0])
+        if theirs is not mine:
+            raise TypeError(
+                f"`other` must have {mine.__name__} components like self for {method}, but "
+                f"got other with {theirs.__name__} components."
+            )
 
 
 def _logsumexp_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

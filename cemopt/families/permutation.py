@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.special import entr, rel_entr, xlogy
 
 from .._validation import (
     _short,
@@ -21,10 +22,24 @@ from .._validation import (
     check_weights,
     readonly,
 )
+from ._information import (
+    N_SAMPLES,
+    NoClosedForm,
+    check_base,
+    check_comparable,
+    in_base,
+    monte_carlo,
+)
 
 __all__ = ["Permutation"]
 
 _SUM_TOL = 1e-9
+# Information measures: exact (dynamic programme over 2^(n-1) n states) by default up to
+# this n, where it costs about a fit; on request up to _MAX_EXACT_N.
+_AUTO_EXACT_N = 12
+_MAX_EXACT_N = 16
+# ... and the optimiser records it every iteration up to this n (closed_form_information)
+_CHEAP_EXACT_N = 8
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -321,6 +336,130 @@ class Permutation:
         """``max_i (1 - max_j P_ij)``: 0 when every row is deterministic."""
         return float(np.max(1.0 - self.P.max(axis=1)))
 
+    # ---------------------------------------------------------- information measures
+    @property
+    def closed_form_information(self) -> bool:
+        """True for ``n <= 8``, where the exact dynamic programme costs no more than an
+        iteration's sampling; the optimiser records entropy and KL only then (NaN
+        beyond, rather than a Monte Carlo batch per iteration)."""
+        return self.n <= _CHEAP_EXACT_N
+
+    def entropy(
+        self,
+        *,
+        base: float | None = None,
+        exact: bool | None = None,
+        n_samples: int = N_SAMPLES,
+        rng: Any = None,
+    ) -> float:
+        """Entropy of the tour distribution of the sampler, in nats (``base=2``: bits).
+
+        Parameters
+        ----------
+        base : float, optional
+            Logarithm base: None for nats, 2 for bits.
+        exact : bool, optional
+            True: the exact value by a dynamic programme over the sampler's states
+            (set of visited nodes, current node), ``O(2^n n^2)`` work, for ``n <= 16``
+            (:class:`~cemopt.families._information.NoClosedForm`, a ``ValueError``,
+            beyond). False: a Monte Carlo estimate from ``n_samples`` tours and
+            ``logpdf``. None (default): exact for ``n <= 12``, an estimate beyond.
+        n_samples : int, default 10000
+            Tours drawn for the estimate.
+        rng : None, int or numpy.random.Generator
+            Source of the draws (only the estimate uses it).
+
+        Returns
+        -------
+        float or Estimate
+            A plain float when exact; an :class:`~cemopt.Estimate` (with
+            ``std_error``) otherwise. Divided by the ``n - 2`` random steps it is the
+            entropy rate of the sampler's Markov chain.
+
+        Examples
+        --------
+        >>> import math
+        >>> f = Permutation(5)  # uniform: (n - 1)! = 24 equally likely tours
+        >>> round(f.entropy(), 12) == round(math.log(24), 12)
+        True
+        """
+        check_base(base)
+        if self._use_exact(exact):
+            cached = self.__dict__.get("_entropy_nats")
+            value = _tour_information(self, None)[0] if cached is None else cached
+            object.__setattr__(self, "_entropy_nats", value)  # a cache: self stays the same
+            return in_base(value, base)
+        return in_base(monte_carlo(self, None, n_samples=n_samples, rng=rng)[0], base)
+
+    def kl_divergence(
+        self,
+        other: Permutation,
+        *,
+        base: float | None = None,
+        exact: bool | None = None,
+        n_samples: int = N_SAMPLES,
+        rng: Any = None,
+    ) -> float:
+        """``KL(self || other)`` between the tour distributions; arguments as in
+        :meth:`entropy` (exact by the chain rule over the same dynamic programme).
+
+        ``other`` must have the same ``n`` and ``start``; ``+inf`` when ``other``
+        cannot produce a tour ``self`` can.
+
+        >>> f = Permutation(4)
+        >>> g = Permutation(4, [[0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1], [1, 0, 0, 0]])
+        >>> round(g.kl_divergence(f), 6), f.kl_divergence(g)  # ln 3! and +inf
+        (1.791759, inf)
+        """
+        self._check_other(other, "kl_divergence")
+        check_base(base)
+        if self._use_exact(exact):
+            entropy, _, kl = _tour_information(self, other)
+            object.__setattr__(self, "_entropy_nats", entropy)  # cache, for entropy()
+            return in_base(kl, base)
+        return in_base(monte_carlo(self, other, n_samples=n_samples, rng=rng)[2], base)
+
+    def cross_entropy(
+        self,
+        other: Permutation,
+        *,
+        base: float | None = None,
+        exact: bool | None = None,
+        n_samples: int = N_SAMPLES,
+        rng: Any = None,
+    ) -> float:
+        """``H(self, other) = -E_self[ln other(X)]``; arguments as in :meth:`kl_divergence`.
+
+        >>> f = Permutation(4)
+        >>> round(f.cross_entropy(f), 6) == round(f.entropy(), 6)
+        True
+        """
+        self._check_other(other, "cross_entropy")
+        check_base(base)
+        if self._use_exact(exact):
+            return in_base(_tour_information(self, other)[1], base)
+        return in_base(monte_carlo(self, other, n_samples=n_samples, rng=rng)[1], base)
+
+    def _use_exact(self, exact: Any) -> bool:
+        if exact is None:
+            return self.n <= _AUTO_EXACT_N
+        if not isinstance(exact, (bool, np.bool_)):
+            raise TypeError(f"`exact` must be True, False or None, but got exact={exact!r}.")
+        if exact and self.n > _MAX_EXACT_N:
+            raise NoClosedForm(
+                f"`exact=True` needs n <= {_MAX_EXACT_N} (the dynamic programme has 2^(n-1) "
+                f"n states), but got n={self.n}; use exact=False for a Monte Carlo estimate."
+            )
+        return bool(exact)
+
+    def _check_other(self, other: Any, method: str) -> None:
+        check_comparable(self, other, method)
+        if other.start != self.start:
+            raise ValueError(
+                f"`other` must have start {self.start} like self for {method}, but got "
+                f"other with start {other.start}."
+            )
+
     # ------------------------------------------------------------------ helpers
     def _check_tours(self, tours: Any, name: str = "tours") -> np.ndarray:
         x = check_batch(tours, (self.n,), name, dtype=None)
@@ -378,3 +517,63 @@ def _first_above(cum: np.ndarray, threshold: np.ndarray) -> np.ndarray:
     first = np.count_nonzero(cum <= threshold, axis=0)
     last = np.count_nonzero(cum < cum[-1], axis=0)
     return np.minimum(first, last)
+
+
+def _step_distributions(P: np.ndarray, others: np.ndarray, unvisited: np.ndarray) -> np.ndarray:
+    """The sampler's next-node distributions for states (visited set, current node):
+    ``P[cur, j]`` over the unvisited ``j``, renormalised, or uniform among them when
+    the row has no mass left there. Shape ``(masks, n, n - 1)``, columns ``others``."""
+    W = P[:, others][None, :, :] * unvisited[:, None, :]
+    total = W.sum(axis=2, keepdims=True)
+    uniform = unvisited[:, None, :] / unvisited.sum(axis=1)[:, None, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0.0, W / total, uniform)
+
+
+def _tour_information(p: Permutation, q: Permutation | None) -> tuple[float, float, float]:
+    """Exact ``H(p)``, ``H(p, q)`` and ``KL(p || q)`` of the tour sampler (NaN for the
+    last two without ``q``), by the chain rule over the sampler's states.
+
+    A state is (set of visited nodes, current node); from it the sampler moves by the
+    step distribution of :func:`_step_distributions`. Both samplers share the states,
+    so each measure is the sum over states of (probability of reaching the state under
+    ``p``) times that measure between the two step distributions. States are processed
+    by the number of visited nodes (a layer), each layer in one vectorised pass.
+    """
+    n, start = p.n, p.start
+    others = np.array([j for j in range(n) if j != start])
+    m = n - 1
+    masks_all = np.arange(1 << m)
+    bits_all = (masks_all[:, None] >> np.arange(m)) & 1
+    counts = bits_all.sum(axis=1)
+    position = np.zeros(1 << m, dtype=np.int64)
+    layers = []
+    for k in range(m + 1):
+        layer = np.flatnonzero(counts == k)
+        position[layer] = np.arange(layer.size)
+        layers.append(layer)
+    prob = np.zeros((1, n))
+    prob[0, start] = 1.0
+    entropy = cross = kl = 0.0
+    for k in range(m - 1):  # states with at least two unvisited nodes
+        masks = layers[k]
+        unvisited = 1.0 - bits_all[masks]
+        step = _step_distributions(p.P, others, unvisited)
+        reach = prob[:, :, None] > 0.0
+        entropy += float(np.sum(prob * np.where(reach, entr(step), 0.0).sum(axis=2)))
+        if q is not None:
+            step_q = _step_distributions(q.P, others, unvisited)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ce_terms = np.where(reach, -xlogy(step, step_q), 0.0).sum(axis=2)
+                kl_terms = np.where(reach, rel_entr(step, step_q), 0.0).sum(axis=2)
+                cross += float(np.sum(np.where(prob > 0.0, prob * ce_terms, 0.0)))
+                kl += float(np.sum(np.where(prob > 0.0, prob * kl_terms, 0.0)))
+        # flow into the next layer: visit other node b from any current node
+        flow = np.einsum("sc,scb->sb", prob, step)
+        rows, cols = np.nonzero(unvisited)
+        prob_next = np.zeros((layers[k + 1].size, n))
+        np.add.at(prob_next, (position[masks[rows] | (1 << cols)], others[cols]), flow[rows, cols])
+        prob = prob_next
+    if q is None:
+        return entropy, math.nan, math.nan
+    return entropy, cross, kl
