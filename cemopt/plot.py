@@ -1,4 +1,4 @@
-"""Drawings of tours and vehicle routes with matplotlib.
+"""Drawings with matplotlib: tours, vehicle routes, and the information curves of a run.
 
 matplotlib is imported inside the functions, and nothing in the engine imports this
 module, so ``import cemopt`` never loads it.
@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["plot_routes", "plot_tour"]
+__all__ = ["plot_information", "plot_routes", "plot_tour"]
 
 
 def _points(coordinates: Any) -> np.ndarray:
@@ -135,6 +135,62 @@ def plot_routes(
     ax.scatter(xy[:, 0], xy[:, 1], s=12, color="black", zorder=2)
     ax.scatter(*xy[depot], s=60, marker="s", color="tab:red", zorder=3)
     ax.set_aspect("equal", adjustable="datalim")
+    if title is not None:
+        ax.set_title(title)
+    return ax
+
+
+def plot_information(result: Any, *, ax: Any = None, title: str | None = None) -> Any:
+    """Entropy of the sampling distribution and KL step of each update, by iteration.
+
+    The entropy (nats, left axis) shows the distribution concentrating; the KL
+    divergence between successive families (nats, right axis, log scale) shows how far
+    each update moved it, which is what the ``kl_tol`` stopping rule watches.
+
+    Parameters
+    ----------
+    result : OptimizeResult or RareEventResult
+        Anything with ``history.entropy`` and ``history.kl``.
+    ax : matplotlib.axes.Axes, optional
+        Axes for the entropy; the KL gets a twin axis. A new figure when None.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The entropy axes; ``ax.right_ax`` is the KL axes.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import cemopt as ce
+    >>> res = ce.maximize(lambda X: X.sum(axis=1), ce.Bernoulli([0.5] * 8),
+    ...                   n_samples=100, vectorized=True, rng=0)
+    >>> ax = plot_information(res, title="one-max")
+    >>> len(ax.lines), len(ax.right_ax.lines), ax.get_xlabel()
+    (1, 1, 'iteration')
+    """
+    history = getattr(result, "history", None)
+    if not (hasattr(history, "entropy") and hasattr(history, "kl")):
+        raise TypeError(
+            "`result` must be an OptimizeResult or RareEventResult (with history.entropy "
+            f"and history.kl), but got {type(result).__name__}."
+        )
+    entropy = np.asarray(history.entropy, dtype=float)
+    kl = np.asarray(history.kl, dtype=float)
+    iterations = np.arange(1, entropy.size + 1)
+    ax = _axes(ax)
+    ax.plot(iterations, entropy, "-", color="tab:blue", label="entropy")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("entropy (nats)", color="tab:blue")
+    right = ax.twinx()
+    positive = kl > 0  # a log scale shows the positive steps; NaN (no closed form) is left out
+    right.plot(iterations[positive], kl[positive], ".-", color="tab:red", label="KL step")
+    if positive.any():
+        right.set_yscale("log")
+    right.set_ylabel("KL(new || previous) (nats)", color="tab:red")
+    ax.right_ax = right
     if title is not None:
         ax.set_title(title)
     return ax

@@ -97,6 +97,13 @@ def check_family(family: Any, *, n: int = 20000, rng: Any = 0, k: float = 4.0) -
         for ``g`` a fit on a sub-sample, the mean of ``exp(g.logpdf(X) - logpdf(X))``
         over ``X ~ family`` is 1 within ``k`` standard errors (skipped when the ratio
         is infinite somewhere).
+    ``information``
+        (needs ``entropy``, ``kl_divergence`` and ``cross_entropy`` in closed form;
+        skipped where ``closed_form_information`` is False or they return estimates)
+        ``entropy()`` agrees with ``-mean(logpdf(X))`` and ``kl_divergence(g)`` with
+        ``mean(logpdf(X) - g.logpdf(X))`` within ``k`` standard errors;
+        ``kl_divergence(self)`` is 0 and ``cross_entropy(g) = entropy() +
+        kl_divergence(g)`` (to 1e-9, relative).
     """
     if not is_family(family):
         raise TypeError(
@@ -203,6 +210,11 @@ def check_family(family: Any, *, n: int = 20000, rng: Any = 0, k: float = 4.0) -
                 "standard errors (logpdf not normalised, or fit outside the support?).",
             )
         report["likelihood_ratio"] = "ok"
+
+    # (h) information measures -------------------------------------------------------------
+    report["information"] = _check_information(
+        family, X, lp, g, k, lambda m: fail("information", m)
+    )
 
     # (c) immutability, second part ----------------------------------------------------------
     if not np.array_equal(np.asarray(family.logpdf(X)), lp):
@@ -399,3 +411,41 @@ def _check_recovery(family: Any, X: Any, n: int, k: float, fail: Callable[[str],
                 f"{float(fitted[i])!r}, {what} {float(reference[i])!r}, standard error "
                 f"{se[i]:.3g} (allowed {k_eff:.2f} standard errors)."
             )
+
+
+def _check_information(
+    family: Any, X: Any, lp: np.ndarray, g: Any, k: float, fail: Callable[[str], None]
+) -> str:
+    """Closed-form entropy and KL against Monte Carlo averages of ``logpdf`` on ``X``."""
+    methods = ("entropy", "kl_divergence", "cross_entropy")
+    if not all(callable(getattr(family, name, None)) for name in methods):
+        return "skipped: the family has no entropy/kl_divergence/cross_entropy"
+    if not getattr(family, "closed_form_information", True):
+        return "skipped: the information measures are not in closed form"
+    h = family.entropy()
+    if hasattr(h, "std_error"):
+        return "skipped: the information measures are Monte Carlo estimates"
+    n = lp.shape[0]
+    scale = 1e-9 * (1.0 + abs(h))
+
+    def agree(name: str, value: float, terms: np.ndarray) -> None:
+        mean, se = float(terms.mean()), float(terms.std(ddof=1) / np.sqrt(n))
+        if not abs(value - mean) <= k * se + scale:
+            fail(
+                f"{name} = {value:.10g}, but the average over {n} own samples is "
+                f"{mean:.10g} +- {se:.3g} (allowed {k:g} standard errors)."
+            )
+
+    agree("entropy()", h, -lp)
+    self_kl = family.kl_divergence(family)
+    if not abs(self_kl) <= scale:
+        fail(f"kl_divergence(self) = {self_kl!r}, expected 0.")
+    kl = family.kl_divergence(g)
+    cross = family.cross_entropy(g)
+    if not (kl >= -scale):
+        fail(f"kl_divergence(g) = {kl!r} is negative (g a fit on a sub-sample).")
+    if np.isfinite(kl):
+        agree("kl_divergence(g)", kl, lp - np.asarray(g.logpdf(X), dtype=float))
+    if not (cross == h + kl or abs(cross - (h + kl)) <= 1e-9 * (1.0 + abs(cross))):
+        fail(f"cross_entropy(g) = {cross!r} != entropy() + kl_divergence(g) = {h + kl!r}.")
+    return "ok"

@@ -44,6 +44,8 @@ def test_check_family(make, n):
     # The exponential components overlap (means 10x apart), so EM takes ~25 steps per
     # fit; n=4000 keeps the 21 fits of the recovery check fast.
     report = check_family(make(), n=n)
+    # a mixture's entropy and KL are Monte Carlo estimates: nothing exact to check
+    assert report.pop("information").startswith("skipped"), report
     assert set(report.values()) == {"ok"}, report
 
 
