@@ -1,0 +1,239 @@
+r"""Permutation Monte Carlo for network unreliability (Elperin, Gertsbakh & Lomonosov).
+
+Edge ``e`` is born (repaired) at an exponential time of rate
+:math:`\lambda_e = -\ln q_e`, so that it is born by time 1 with probability
+:math:`1 - q_e`: the network at time 1 is the static network of the problem. Given the
+order :math:`\pi` in which the edges are born, the times between births are independent
+exponentials with rates :math:`\Lambda_0 > \Lambda_1 > \dots`, where
+:math:`\Lambda_i` is the total rate of the edges not yet born. If the terminals connect
+at the :math:`r`-th birth (the critical number of the order), the network is down at
+time 1 exactly when fewer than :math:`r` births happened by then:
+
+.. math:: P(\text{down} \mid \pi) = P(N(1) < r(\pi)),
+
+a pure-birth probability computed here exactly by uniformisation, as a sum of
+non-negative terms (no cancellation, so tiny values keep their digits). Averaging it over
+sampled orders is the permutation Monte Carlo estimator; drawing the orders from other
+rates :math:`\mu` (for example the ones the CE method tuned) and multiplying by the
+likelihood ratio of the first :math:`r` births gives an unbiased importance-sampling
+version.
+
+>>> import numpy as np
+>>> rates = np.array([[2.0, 1.0]])     # two births left, at rates 2 then 1
+>>> p = pure_birth_survival(rates, np.array([2]))   # P(second birth after time 1)
+>>> exact = 2 * np.exp(-1.0) - np.exp(-2.0)          # hypoexponential tail
+>>> bool(np.isclose(p[0], exact, rtol=1e-14))
+True
+
+References
+----------
+.. [1] Elperin, T., Gertsbakh, I. & Lomonosov, M. (1991). Estimation of network
+   reliability using graph evolution models. *IEEE Trans. Reliability* 40, 572-581.
+.. [2] Gertsbakh, I. & Shpungin, Y. (2010). *Models of Network Reliability*. CRC Press.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import special
+
+from ._reliability_batch import connection_times
+
+__all__ = ["pure_birth_survival", "PermutationScore"]
+
+
+def pure_birth_survival(rates: np.ndarray, r: np.ndarray, *, rtol: float = 1e-16) -> np.ndarray:
+    """``P(N(1) < r)`` for pure-birth processes whose ``i``-th birth has rate ``rates[:, i]``.
+
+    Uniformisation at the rate ``rates[:, 0]`` (the largest): the chain jumps at the
+    events of a Poisson process and moves up with probability ``rates[:, i] /
+    rates[:, 0]``; the answer is a Poisson-weighted sum of non-negative terms, summed
+    until the Poisson tail left is below ``rtol`` times the sum.
+
+    Parameters
+    ----------
+    rates : ndarray, shape (N, R)
+        Positive, non-increasing along each row; only the first ``r`` entries of a row
+        matter.
+    r : ndarray of int, shape (N,)
+        Critical numbers, ``1 <= r <= R``.
+    rtol : float
+        Relative truncation error allowed.
+
+    Returns
+    -------
+    ndarray, shape (N,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pure_birth_survival(np.array([[3.0]]), np.array([1]))   # exp(-3)
+    array([0.04978707])
+    """
+    n = rates.shape[0]
+    if n == 0:
+        return np.zeros(0)
+    width = int(r.max())
+    total = rates[:, 0]
+    up = rates[:, :width] / total[:, None]
+    below = np.arange(width) < r[:, None]
+    state = np.zeros((n, width))
+    state[:, 0] = 1.0
+    log_total = np.log(total)
+    answer = np.zeros(n)
+    k = 0
+    while True:
+        log_weight = -total + k * log_total - special.gammaln(k + 1)
+        weight = np.exp(log_weight)
+        answer += weight * np.sum(state * below, axis=1)
+        if k + 1 > total.max():
+            # Poisson tail beyond k: at most weight * x / (1 - x), x = total / (k + 1)
+            ratio = total / (k + 1)
+            tail = weight * ratio / (1 - ratio)
+            if np.all(tail <= rtol * answer):
+                return answer
+        moved = state * up
+        state = state - moved
+        state[:, 1:] += moved[:, :-1]
+        k += 1
+
+
+class PermutationScore:
+    """Conditional probability of failure given the birth order, times a likelihood ratio.
+
+    Called on a batch of birth times ``T`` (shape ``(N, m)``) drawn with rates
+    ``sampling_rates``, it returns, for each sample, ``L(pi) * P(down | pi)`` with the
+    probability under ``rates``; ``L`` is the likelihood ratio of the first ``r``
+    births (1 when ``sampling_rates`` is ``rates``). Its mean is the unreliability.
+    Picklable, so it can score chunks on any executor.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> score = PermutationScore(2, np.array([[0, 1]]), np.array([0, 1]), np.array([1.0]))
+    >>> score(np.array([[0.3]]))        # one edge: down with probability exp(-1)
+    array([0.36787944])
+    """
+
+    def __init__(
+        self,
+        n_nodes: int,
+        edges: np.ndarray,
+        terminals: np.ndarray,
+        rates: np.ndarray,
+        sampling_rates: np.ndarray | None = None,
+    ) -> None:
+        self.n_nodes = n_nodes
+        self.edges = edges
+        self.terminals = terminals
+        self.rates = rates
+        self.sampling_rates = rates if sampling_rates is None else sampling_rates
+
+    def __call__(self, times: np.ndarray) -> np.ndarray:
+        times = np.asarray(times, dtype=float)
+        _, r, order = connection_times(self.n_nodes, self.edges, self.terminals, times)
+        m = self.edges.shape[0]
+        if np.any(r > m):
+            raise ValueError("the terminals are not connected even with every edge working")
+        rates = self.rates[order]
+        remaining = np.cumsum(rates[:, ::-1], axis=1)[:, ::-1]  # accurate: sums of positives
+        probability = pure_birth_survival(remaining, r)
+        if self.sampling_rates is self.rates:
+            return probability
+        sampling = self.sampling_rates[order]
+        sampling_remaining = np.cumsum(sampling[:, ::-1], axis=1)[:, ::-1]
+        first = np.arange(m) < r[:, None]
+        log_ratio = np.where(
+            first,
+            np.log(rates) - np.log(remaining) - np.log(sampling) + np.log(sampling_remaining),
+            0.0,
+        ).sum(axis=1)
+        return probability * np.exp(log_ratio)
+
+
+class MergeScore:
+    """The merge-process (turnip) estimator: ``P(down | merge sequence)`` times a ratio.
+
+    The refinement of permutation Monte Carlo by Lomonosov's merge process: a link born
+    inside an already connected component changes nothing, so only the sequence of
+    component merges matters. After the ``i``-th merge the time to the next one is
+    exponential with the total rate :math:`\\Lambda_i` of the links joining different
+    components (recomputed as a sum of positive terms), and the network is down at
+    time 1 when fewer than ``r`` merges, the number that joins the terminals, happened
+    by then. Birth times ``T`` drawn with ``sampling_rates`` give the merge sequence;
+    the likelihood ratio of that sequence corrects for rates other than ``rates``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> score = MergeScore(2, np.array([[0, 1], [0, 1]]), np.array([0, 1]),
+    ...                    np.array([1.0, 2.0]))
+    >>> score(np.array([[0.3, 0.1]]))    # two parallel links: down w.p. exp(-1) exp(-2)
+    array([0.04978707])
+    """
+
+    def __init__(
+        self,
+        n_nodes: int,
+        edges: np.ndarray,
+        terminals: np.ndarray,
+        rates: np.ndarray,
+        sampling_rates: np.ndarray | None = None,
+    ) -> None:
+        self.n_nodes = n_nodes
+        self.edges = edges
+        self.terminals = terminals
+        self.rates = rates
+        self.sampling_rates = rates if sampling_rates is None else sampling_rates
+
+    def __call__(self, times: np.ndarray) -> np.ndarray:
+        times = np.asarray(times, dtype=float)
+        n, m = times.shape
+        order = np.argsort(times, axis=1, kind="stable")
+        u, v = self.edges[:, 0], self.edges[:, 1]
+        weighted = self.sampling_rates is not self.rates
+        labels = np.broadcast_to(np.arange(self.n_nodes), (n, self.n_nodes)).copy()
+        width = self.n_nodes - 1  # at most n - 1 merges
+        merge_rates = np.zeros((n, width))
+        merges = np.zeros(n, dtype=np.int64)
+        crossing = labels[:, u] != labels[:, v]  # links joining different components
+        relevant = crossing @ self.rates
+        relevant_sampling = crossing @ self.sampling_rates
+        log_ratio = np.zeros(n)
+        critical = np.zeros(n, dtype=np.int64)
+        pending = np.arange(n)
+        for step in range(m):
+            if pending.size == 0:
+                break
+            edge = order[pending, step]
+            lab = labels[pending]
+            rows = np.arange(pending.size)
+            a, b = lab[rows, u[edge]], lab[rows, v[edge]]
+            merging = a != b
+            if not merging.any():
+                continue
+            who = pending[merging]
+            merge_rates[who, merges[who]] = relevant[who]
+            if weighted:
+                e = edge[merging]
+                log_ratio[who] += (
+                    np.log(self.rates[e])
+                    - np.log(relevant[who])
+                    - np.log(self.sampling_rates[e])
+                    + np.log(relevant_sampling[who])
+                )
+            merges[who] += 1
+            lab = lab[merging]
+            lab = np.where(lab == a[merging, None], b[merging, None], lab)
+            labels[who] = lab
+            crossing = lab[:, u] != lab[:, v]
+            relevant[who] = crossing @ self.rates
+            relevant_sampling[who] = crossing @ self.sampling_rates
+            at_terminals = lab[:, self.terminals]
+            done = np.all(at_terminals == at_terminals[:, :1], axis=1)
+            critical[who[done]] = merges[who[done]]
+            pending = np.setdiff1d(pending, who[done], assume_unique=True)
+        if pending.size:
+            raise ValueError("the terminals are not connected even with every edge working")
+        probability = pure_birth_survival(merge_rates, critical)
+        return probability * np.exp(log_ratio) if weighted else probability

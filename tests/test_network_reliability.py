@@ -1,0 +1,282 @@
+"""Network reliability: the Network class, batch kernels, estimators and design.
+
+Ground truth: networkx (connectivity, minimum cuts), mpmath (the hypoexponential tail),
+closed forms, brute-force enumeration (here) and the exact frontier programme, itself
+checked against enumeration and closed forms in test_reliability_exact.py.
+"""
+
+from __future__ import annotations
+
+import itertools
+from concurrent.futures import ThreadPoolExecutor
+
+import mpmath
+import networkx as nx
+import numpy as np
+import pytest
+
+from cemopt.problems._reliability_batch import (
+    connection_times,
+    min_cut_sizes,
+    terminals_connected,
+)
+from cemopt.problems._reliability_pmc import pure_birth_survival
+from cemopt.problems.network_reliability import (
+    METHODS,
+    Network,
+    design,
+    estimate_unreliability,
+    exact_unreliability,
+)
+
+K = 4  # standard errors allowed
+
+
+# ------------------------------------------------------------------ Network
+def test_network_reads_attribute_and_multigraph():
+    g = nx.MultiGraph()
+    g.add_edge("a", "b", q=0.1)
+    g.add_edge("a", "b", q=0.2)
+    g.add_edge("b", "c", q=0.3)
+    net = Network(g, terminals=["a", "c"], failure_prob="q")
+    assert net.n_edges == 3 and net.kind == "two-terminal"
+    assert net.failure_prob.tolist() == [0.1, 0.2, 0.3]
+    # parallel a-b links fail together with 0.1 * 0.2; series with b-c
+    expected = 1 - (1 - 0.1 * 0.2) * (1 - 0.3)
+    assert exact_unreliability(net) == pytest.approx(expected, rel=1e-14)
+    assert Network(nx.path_graph(4), failure_prob=0.1).kind == "all-terminal"
+    assert Network(nx.path_graph(4), [0, 1, 3], 0.1).kind == "K-terminal"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"graph": nx.Graph()}, ValueError, "`graph` must have at least one link"),
+        ({"graph": nx.DiGraph([(0, 1)])}, ValueError, "`graph` must be undirected"),
+        ({"graph": [(0, 1)]}, TypeError, "`graph` must be a networkx Graph"),
+        ({"failure_prob": 1.5}, ValueError, r"`failure_prob` must be in \[0, 1\], but got "),
+        ({"failure_prob": float("nan")}, ValueError, r"`failure_prob` must be in \[0, 1\]"),
+        ({"failure_prob": [0.1, 0.2, 0.3]}, ValueError, r"one value per link \(2\)"),
+        ({"failure_prob": "q"}, ValueError, "names the edge attribute 'q'"),
+        ({"terminals": [0, 9]}, ValueError, "`terminals` must be nodes of the graph, but 9"),
+        ({"terminals": [0, 0]}, ValueError, "at least two distinct nodes"),
+        ({"terminals": 0}, TypeError, "`terminals` must be a list of nodes or None"),
+    ],
+)
+def test_network_rejects_bad_input(kwargs, error, match):
+    args = {"graph": nx.path_graph(3), "terminals": [0, 2], "failure_prob": 0.1} | kwargs
+    with pytest.raises(error, match=match):
+        Network(**args)
+
+
+def test_connected_matches_networkx():
+    rng = np.random.default_rng(0)
+    g = nx.gnm_random_graph(12, 25, seed=1)
+    net = Network(g, terminals=[0, 5, 9], failure_prob=0.3)
+    working = rng.random((300, net.n_edges)) < 0.6
+    got = net.connected(working)
+    for state, value in zip(working, got, strict=True):
+        h = nx.Graph()
+        h.add_nodes_from(g)
+        h.add_edges_from(e for e, w in zip(net.links, state, strict=True) if w)
+        assert value == all(nx.has_path(h, 0, t) for t in (5, 9))
+    with pytest.raises(ValueError, match=r"`working` must have shape \(N, 25\)"):
+        net.connected(working[:, :3])
+
+
+# ------------------------------------------------------------------ batch kernels
+def _random_case(seed, n=10, m=22):
+    g = nx.gnm_random_graph(n, m, seed=seed)
+    return n, np.array(g.edges()), g
+
+
+@pytest.mark.parametrize("terminals", [[0, 7], [0, 3, 8], list(range(10))])
+def test_kernels_match_networkx(terminals):
+    rng = np.random.default_rng(1)
+    n, edges, g = _random_case(3)
+    terms = np.array(terminals)
+    working = rng.random((150, len(edges))) < 0.65
+    connected = terminals_connected(n, edges, terms, working)
+    cuts = min_cut_sizes(n, edges, terms, working)
+    for state, up, cut in zip(working, connected, cuts, strict=True):
+        h = nx.Graph()
+        h.add_nodes_from(range(n))
+        h.add_edges_from(edges[state].tolist(), capacity=1)
+        reach = all(nx.has_path(h, terms[0], t) for t in terms[1:])
+        assert up == reach
+        expected = min(nx.minimum_cut_value(h, terms[0], t) for t in terms[1:]) if reach else 0
+        assert cut == expected
+
+
+def test_connection_times_is_the_bottleneck_time():
+    rng = np.random.default_rng(2)
+    n, edges, _ = _random_case(4)
+    terms = np.array([1, 6, 9])
+    times = rng.exponential(size=(100, len(edges)))
+    time, rank, _ = connection_times(n, edges, terms, times)
+    just_before = terminals_connected(n, edges, terms, times < time[:, None])
+    at = terminals_connected(n, edges, terms, times <= time[:, None])
+    assert at.all() and not just_before.any()
+    assert np.array_equal(rank, (times <= time[:, None]).sum(axis=1))
+
+
+def test_pure_birth_survival_matches_hypoexponential_tail():
+    mpmath.mp.dps = 60
+    rng = np.random.default_rng(3)
+    for _ in range(5):
+        rates = np.sort(rng.uniform(1, 60, size=8))[::-1]
+        for r in (1, 4, 8):
+            a = [mpmath.mpf(x) for x in rates[:r]]
+            exact = mpmath.fsum(
+                mpmath.exp(-ai) * mpmath.fprod(aj / (aj - ai) for j, aj in enumerate(a) if j != i)
+                for i, ai in enumerate(a)
+            )
+            got = pure_birth_survival(rates[None, :], np.array([r]))[0]
+            assert got == pytest.approx(float(exact), rel=1e-12)
+
+
+# ------------------------------------------------------------------ estimators
+def _brute_force(net: Network) -> float:
+    """Sum of P(state) over the failed states, by enumeration (m <= 16)."""
+    m = net.n_edges
+    states = np.array(list(itertools.product([0, 1], repeat=m)), dtype=bool)  # True = works
+    q = net.failure_prob
+    probability = np.where(states, 1 - q, q).prod(axis=1)
+    down = ~net.connected(states)
+    return float(probability[down].sum())
+
+
+def test_reduction_of_certain_links_matches_enumeration():
+    g = nx.gnm_random_graph(8, 14, seed=5)
+    q = np.full(14, 0.2)
+    q[[3, 4]] = 0.0  # never fail: contracted (links 1-2 and 1-3)
+    q[[0]] = 1.0  # always fails: removed (link 0-7)
+    net = Network(g, terminals=[0, 7], failure_prob=q)
+    exact = _brute_force(net)
+    assert 0 < exact < 1
+    for method in ("turnip", "ce"):
+        est = estimate_unreliability(net, method=method, n_final=4000, rng=0)
+        assert abs(est.probability - exact) < K * est.std_error
+
+
+def test_decided_networks_need_no_samples():
+    joined = Network(nx.path_graph(3), [0, 2], failure_prob=[0.0, 0.0])
+    cut = Network(nx.path_graph(3), [0, 2], failure_prob=[1.0, 0.1])
+    for net, answer in ((joined, 0.0), (cut, 1.0)):
+        est = estimate_unreliability(net, rng=0)
+        assert (est.probability, est.std_error, est.nfev, est.status) == (answer, 0.0, 0, "exact")
+
+
+# the dodecahedron (30 links) at 2.5e-3, 2e-9, 2e-12; a 4x5 grid (31 links) K-terminal
+CASES = [
+    ("dodecahedron", 1e-1, ("ce-turnip", "turnip", "pmc", "ce", "crude")),
+    ("dodecahedron", 1e-3, ("ce-turnip", "turnip", "ce")),
+    ("dodecahedron", 1e-4, ("ce-turnip", "turnip")),
+    ("grid", 2e-2, ("ce-turnip", "turnip", "ce")),
+]
+
+
+@pytest.mark.parametrize(("name", "q", "methods"), CASES)
+def test_estimators_agree_with_exact(name, q, methods):
+    if name == "dodecahedron":
+        net = Network.dodecahedron(q)
+    else:
+        net = Network.grid(4, 5, q, terminals=[(0, 0), (3, 4), (0, 4)])
+    exact = exact_unreliability(net)
+    for method in methods:
+        n_final = 100_000 if method == "crude" else 5000
+        est = estimate_unreliability(net, method=method, n_final=n_final, rng=7)
+        assert est.success, (method, est.status)
+        assert abs(est.probability - exact) < K * est.std_error, (method, est.probability, exact)
+
+
+def test_ce_estimators_reach_ten_percent_at_1e_9_within_1e5_evaluations():
+    net = Network.dodecahedron(1e-3)
+    exact = exact_unreliability(net)
+    assert 1e-9 < exact < 3e-9
+    for method in ("ce-turnip", "ce"):
+        est = estimate_unreliability(net, method=method, rng=11)
+        assert est.nfev <= 100_000 and est.relative_error <= 0.1, method
+        assert abs(est.probability - exact) < K * est.std_error
+
+
+def test_evolution_matches_the_bridge():
+    # the tutorial's bridge as a two-terminal network: five links, q = 0.05 each
+    g = nx.Graph([(0, 1), (0, 2), (1, 2), (1, 3), (2, 3)])
+    net = Network(g, terminals=[0, 3], failure_prob=0.05)
+    q = 0.05
+    p = 1 - q
+    # condition on the bridge link (1, 2): up -> two parallel pairs in series; down -> two
+    # series pairs in parallel
+    up = (1 - (1 - q * q) ** 2) * p
+    down = (1 - p * p) ** 2 * q
+    exact = up + down
+    assert exact_unreliability(net) == pytest.approx(exact, rel=1e-13)
+    est = estimate_unreliability(net, method="evolution", n_final=20_000, rng=3)
+    assert est.success and abs(est.probability - exact) < K * est.std_error
+
+
+def test_same_seed_same_estimate_whatever_executor():
+    net = Network.grid(3, 4, 0.05)
+    for method in ("ce-turnip", "ce"):
+        serial = estimate_unreliability(net, method=method, n_final=2000, rng=4)
+        with ThreadPoolExecutor(2) as pool:
+            pooled = estimate_unreliability(net, method=method, n_final=2000, rng=4, executor=pool)
+        assert serial.probability == pooled.probability and serial.nfev == pooled.nfev
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"method": "mc"}, ValueError, r"`method` must be one of \('ce-turnip'"),
+        ({"n_final": 0}, ValueError, "`n_final` must be an integer >= 1, but got n_final=0"),
+        ({"method": "turnip", "min_ess": 5}, TypeError, "takes no further options"),
+    ],
+)
+def test_estimate_rejects_bad_input(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        estimate_unreliability(Network.grid(2, 2, 0.1), **kwargs)
+    assert "ce-turnip" in METHODS
+
+
+# ------------------------------------------------------------------ design
+def _best_by_enumeration(net, costs, budget):
+    best = (2.0, None)
+    for bits in itertools.product([0, 1], repeat=net.n_edges):
+        keep = np.array(bits, dtype=bool)
+        if keep @ costs > budget or not keep.any():
+            continue
+        value = exact_unreliability(net.subnetwork(keep))
+        best = min(best, (value, bits), key=lambda t: t[0])
+    return best
+
+
+def test_design_finds_the_enumerated_optimum():
+    rng = np.random.default_rng(8)
+    g = nx.complete_graph(5)  # 10 candidate links
+    q = rng.uniform(0.05, 0.3, size=10)
+    costs = rng.integers(1, 6, size=10).astype(float)
+    budget = 14.0
+    net = Network(g, terminals=[0, 4], failure_prob=q)
+    best_value, _ = _best_by_enumeration(net, costs, budget)
+    found = 0
+    for seed in range(5):
+        res = design(net, costs, budget, rng=seed)
+        assert res.cost <= budget
+        found += res.unreliability == pytest.approx(best_value, rel=1e-12)
+    assert found >= 4
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"costs": [1, 1]}, r"`costs` must have one value per candidate link \(3\)"),
+        ({"costs": [1, -1, 1]}, r"`costs` must be finite and >= 0"),
+        ({"budget": 0}, "`budget` must be a finite number > 0, but got budget=0"),
+        ({"reliability": "crude"}, "`reliability` must be 'exact', 'turnip' or 'ce-turnip'"),
+    ],
+)
+def test_design_rejects_bad_input(kwargs, match):
+    args = {"costs": [1, 1, 1], "budget": 2.0} | kwargs
+    with pytest.raises(ValueError, match=match):
+        design(Network(nx.cycle_graph(3), [0, 1], 0.1), **args)
