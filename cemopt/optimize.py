@@ -149,7 +149,9 @@ class CrossEntropy:
         default. It needs a family with closed-form information measures (all but
         ``Mixture`` and ``Permutation`` beyond 8 nodes, where it never fires). On the
         400-node max-cut it stops where the distribution has settled, several
-        iterations before ``degeneracy_tol`` (``docs/information.md``).
+        iterations before ``degeneracy_tol`` (``docs/information.md``). For Gaussian
+        families it fires only when the distribution stops moving relative to its own
+        width (KL is scale-invariant: a steady shrink is a steady KL step).
     restarts : int or None, default None
         What follows a convergence stop (degenerate, patience, flat) that did not
         reach ``target``: a restart from the initial family with ``restart_growth``

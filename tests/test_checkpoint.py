@@ -138,3 +138,31 @@ def test_resume_with_schedules(tmp_path):
         assert (resumed.fun, resumed.nfev) == (full.fun, full.nfev)
     with pytest.raises(ValueError, match=r"`scale_smoothing` must match the checkpoint"):
         ce.minimize(mixed, start(), resume=path, scale_smoothing=0.3, **run)
+
+
+def test_resume_keeps_the_kl_rule_and_columns(tmp_path):
+    """A run stopped by kl_tol resumes to the same stop; kl_tol must match the checkpoint."""
+    path = tmp_path / "run.npz"
+    run = {"n_samples": 60, "vectorized": True, "patience": 0, "value_tol": None, "kl_tol": 1e-4}
+
+    def ones(X):
+        return X.sum(axis=1)
+
+    def interrupted(X):
+        if interrupted.left == 0:
+            raise KeyboardInterrupt
+        interrupted.left -= 1
+        return ones(X)
+
+    interrupted.left = 4
+    family = ce.Bernoulli(np.full(6, 0.5))
+    full = ce.minimize(ones, family, rng=3, **run)
+    assert full.status == "kl" and full.history.kl[-1] < 1e-4
+    cut = ce.minimize(interrupted, family, rng=3, checkpoint=path, **run)
+    assert cut.interrupted and cut.nit == 4
+    resumed = ce.minimize(ones, family, resume=path, **run)
+    assert (resumed.status, resumed.nit, resumed.fun) == (full.status, full.nit, full.fun)
+    for name in ("entropy", "kl"):
+        np.testing.assert_array_equal(getattr(resumed.history, name), getattr(full.history, name))
+    with pytest.raises(ValueError, match=r"`kl_tol` must match the checkpoint"):
+        ce.minimize(ones, family, resume=path, **{**run, "kl_tol": 1e-5})

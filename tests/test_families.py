@@ -654,6 +654,7 @@ def test_check_family_accepts_a_minimal_user_family():
     report = check_family(_MinimalExponential(2.0))
     assert report["fit"].startswith("skipped")
     assert report["weights"] == report["blend"] == report["likelihood_ratio"] == "ok"
+    assert report["information"].startswith("skipped: the family has no entropy")
 
 
 @dataclass(frozen=True, eq=False)
@@ -691,6 +692,15 @@ class _Broken:
             alpha = 1 - alpha
         return _Broken(self.inner.blend(previous.inner, alpha), self.defect)
 
+    def entropy(self):
+        return self.inner.entropy(base=2 if self.defect == "entropy-in-bits" else None)
+
+    def kl_divergence(self, other):
+        return self.inner.kl_divergence(other.inner)
+
+    def cross_entropy(self, other):
+        return self.inner.cross_entropy(other.inner)
+
 
 @pytest.mark.parametrize(
     "defect, check",
@@ -700,6 +710,7 @@ class _Broken:
         ("ignores-weights", "weights"),
         ("blend-swapped", "blend"),
         ("unnormalised", "likelihood_ratio"),
+        ("entropy-in-bits", "information"),
     ],
 )
 def test_check_family_catches_defects(defect, check):
