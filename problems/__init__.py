@@ -13,9 +13,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import functions, maxcut, rare_events, tsp, tsplib, vrp
+from . import functions, maxcut, network_reliability, rare_events, tsp, tsplib, vrp
 
-__all__ = ["PROBLEMS", "functions", "maxcut", "rare_events", "tsp", "tsplib", "vrp"]
+__all__ = [
+    "PROBLEMS",
+    "functions",
+    "maxcut",
+    "network_reliability",
+    "rare_events",
+    "tsp",
+    "tsplib",
+    "vrp",
+]
 
 #: name -> factory(**kwargs) -> problem instance
 PROBLEMS: dict[str, Callable[..., Any]] = {
@@ -24,4 +33,6 @@ PROBLEMS: dict[str, Callable[..., Any]] = {
     "tsp": tsp.TSP.random_euclidean,
     "vrp": vrp.CVRP.random,
     **{f"rare_events.{name}": factory for name, factory in rare_events.MODELS.items()},
+    "network_reliability.dodecahedron": network_reliability.Network.dodecahedron,
+    "network_reliability.grid": network_reliability.Network.grid,
 }

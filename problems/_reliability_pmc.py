@@ -75,26 +75,29 @@ def pure_birth_survival(rates: np.ndarray, r: np.ndarray, *, rtol: float = 1e-16
         return np.zeros(0)
     width = int(r.max())
     total = rates[:, 0]
-    up = rates[:, :width] / total[:, None]
-    below = np.arange(width) < r[:, None]
-    state = np.zeros((n, width))
-    state[:, 0] = 1.0
+    below = np.arange(width)[:, None] < r[None, :]  # (width, n): the states that count
+    # states on axis 0, samples on axis 1: each update is a few contiguous row operations
+    up = np.where(below, rates[:, :width].T / total, 0.0)
+    stay = 1.0 - up
+    # mass moving from state i to i + 1 is kept only while i + 1 < r (beyond is absorbed)
+    move_on = up[:-1] * below[1:]
+    state = np.zeros((width, n))
+    state[0] = 1.0
+    moved = np.empty((width - 1, n))
     log_total = np.log(total)
     answer = np.zeros(n)
     k = 0
     while True:
-        log_weight = -total + k * log_total - special.gammaln(k + 1)
-        weight = np.exp(log_weight)
-        answer += weight * np.sum(state * below, axis=1)
+        weight = np.exp(-total + k * log_total - special.gammaln(k + 1))
+        answer += weight * state.sum(axis=0)
         if k + 1 > total.max():
             # Poisson tail beyond k: at most weight * x / (1 - x), x = total / (k + 1)
             ratio = total / (k + 1)
-            tail = weight * ratio / (1 - ratio)
-            if np.all(tail <= rtol * answer):
+            if np.all(weight * ratio / (1 - ratio) <= rtol * answer):
                 return answer
-        moved = state * up
-        state = state - moved
-        state[:, 1:] += moved[:, :-1]
+        np.multiply(state[:-1], move_on, out=moved)
+        state *= stay
+        state[1:] += moved
         k += 1
 
 

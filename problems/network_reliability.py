@@ -57,7 +57,7 @@ import numpy as np
 import cemopt as ce
 
 from ._reliability_batch import connection_times, min_cut_sizes, terminals_connected
-from ._reliability_exact import unreliability_exact
+from ._reliability_exact import frontier_width, log_unreliability_exact, unreliability_exact
 from ._reliability_pmc import MergeScore, PermutationScore
 
 __all__ = [
@@ -187,6 +187,14 @@ class Network:
             )
         result = terminals_connected(self.n_nodes, self.edges, self.terminals, states != 0)
         return bool(result[0]) if one else result
+
+    def frontier_width(self) -> int:
+        """The frontier width :func:`exact_unreliability` would meet (compare ``max_frontier``).
+
+        >>> Network.grid(3, 40, 0.1).frontier_width()
+        4
+        """
+        return frontier_width(self.n_nodes, self.edges, self.terminals)
 
     def with_failure_prob(self, failure_prob: float | Iterable[float]) -> Network:
         """The same network with other failure probabilities.
@@ -356,7 +364,7 @@ def _reduce(network: Network) -> _Reduced:
 
 
 # ---------------------------------------------------------------------- exact
-def exact_unreliability(network: Network, *, max_frontier: int = 12) -> float:
+def exact_unreliability(network: Network, *, max_frontier: int = 12, log: bool = False) -> float:
     """The exact probability that the terminals are disconnected.
 
     A frontier dynamic programme over the links (states: the partitions of the
@@ -371,7 +379,10 @@ def exact_unreliability(network: Network, *, max_frontier: int = 12) -> float:
     network : Network
     max_frontier : int, default 12
         Refuse (``ValueError``) graphs whose frontier under the elimination order grows
-        wider than this; see ``frontier_width``.
+        wider than this; :meth:`Network.frontier_width` tells it before computing.
+    log : bool, default False
+        Return the natural log instead, computed in log space: exact also where the
+        unreliability underflows (below about 1e-300).
 
     Returns
     -------
@@ -386,8 +397,9 @@ def exact_unreliability(network: Network, *, max_frontier: int = 12) -> float:
     """
     if not isinstance(network, Network):
         raise TypeError(f"`network` must be a Network, but got {network!r}.")
+    routine = log_unreliability_exact if log else unreliability_exact
     return float(
-        unreliability_exact(
+        routine(
             network.n_nodes,
             network.edges,
             network.failure_prob,
