@@ -280,3 +280,16 @@ def test_design_rejects_bad_input(kwargs, match):
     args = {"costs": [1, 1, 1], "budget": 2.0} | kwargs
     with pytest.raises(ValueError, match=match):
         design(Network(nx.cycle_graph(3), [0, 1], 0.1), **args)
+
+
+def test_design_with_estimated_reliability_is_near_optimal_and_honest():
+    rng = np.random.default_rng(8)
+    costs = rng.integers(1, 6, size=10).astype(float)
+    net = Network(nx.complete_graph(5), terminals=[0, 4], failure_prob=rng.uniform(0.05, 0.3, 10))
+    best_value, _ = _best_by_enumeration(net, costs, 14.0)
+    for seed in range(2):
+        res = design(net, costs, 14.0, reliability="turnip", n_final=2000, rng=seed)
+        exact = exact_unreliability(res.network)
+        # the returned estimate is a fresh one, so its error bar covers the design's value
+        assert abs(res.unreliability - exact) < K * res.std_error
+        assert exact <= 1.1 * best_value
