@@ -302,9 +302,11 @@ class MultivariateNormal:
 
     def _against(self, other: MultivariateNormal) -> tuple[float, float]:
         """``tr(S_q^-1 S_p)`` and ``(m_p - m_q)' S_q^-1 (m_p - m_q)`` for ``q = other``."""
-        L = other.cholesky
-        M = solve_triangular(L, self.cholesky, lower=True, check_finite=False)
-        y = solve_triangular(L, self.mean - other.mean, lower=True, check_finite=False)
+        rhs = np.column_stack([self.cholesky, self.mean - other.mean])  # one solve for both
+        # np.linalg.solve: measured several times faster than solve_triangular with a
+        # matrix right-hand side at d = 10 (the engine calls this every iteration)
+        solved = np.linalg.solve(other.cholesky, rhs)
+        M, y = solved[:, :-1], solved[:, -1]
         return float(np.sum(M * M)), float(y @ y)
 
 
