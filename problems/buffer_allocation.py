@@ -84,8 +84,8 @@ def all_allocations(total_buffer: int, n_buffers: int) -> np.ndarray:
     n_buffers = check_int(n_buffers, "n_buffers", minimum=1)
     # bar positions among total + n - 1 places; the gaps between bars are the buffers
     places = total_buffer + n_buffers - 1
-    bars = np.array(list(itertools.combinations(range(places), n_buffers - 1)), dtype=np.int64)
-    bars = bars.reshape(-1, n_buffers - 1)
+    bars = list(itertools.combinations(range(places), n_buffers - 1))
+    bars = np.array(bars, dtype=np.int64).reshape(len(bars), n_buffers - 1)
     edges = np.hstack([np.full((len(bars), 1), -1), bars, np.full((len(bars), 1), places)])
     return np.diff(edges, axis=1) - 1
 
