@@ -602,10 +602,13 @@ def _tune_evolution(reduced, rates, n_samples, n_tune, smoothing, executor, gene
     rows = []
     for _ in range(n_tune):
         times = proposal.sample(n_samples, generator)
-        log_weight = np.log(score(times)) + nominal.logpdf(times) - proposal.logpdf(times)
+        with np.errstate(divide="ignore"):  # a probability that underflowed weighs 0
+            log_weight = np.log(score(times)) + nominal.logpdf(times) - proposal.logpdf(times)
+        if not np.isfinite(log_weight.max()):
+            break  # nothing to fit on: keep the current rates
         weights = np.exp(log_weight - log_weight.max())
         fitted = proposal.fit(times, weights=weights)
-        proposal = fitted.blend(proposal, smoothing)
+        previous, proposal = proposal, fitted.blend(proposal, smoothing)
         ess = float(weights.sum() ** 2 / np.sum(weights**2))
         rows.append(
             {
@@ -614,9 +617,11 @@ def _tune_evolution(reduced, rates, n_samples, n_tune, smoothing, executor, gene
                 "elite_ess": ess,
                 "nfev": (len(rows) + 1) * n_samples,
                 "degeneracy": math.nan,
+                "entropy": proposal.entropy(),
+                "kl": proposal.kl_divergence(previous),
             }
         )
-    return proposal, ce.LevelHistory.from_rows(rows), n_tune * n_samples
+    return proposal, ce.LevelHistory.from_rows(rows), len(rows) * n_samples
 
 
 def _conditional_mc(reduced, rates, proposal, n_final, executor, generator, method):
