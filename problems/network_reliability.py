@@ -600,8 +600,10 @@ def _tune_evolution(reduced, rates, n_samples, n_tune, smoothing, executor, gene
     proposal = nominal
     score = ce.Evaluator(MergeScore(n, edges, terminals, rates), vectorized=True, executor=executor)
     rows = []
+    nfev = 0
     for _ in range(n_tune):
         times = proposal.sample(n_samples, generator)
+        nfev += n_samples
         with np.errstate(divide="ignore"):  # a probability that underflowed weighs 0
             log_weight = np.log(score(times)) + nominal.logpdf(times) - proposal.logpdf(times)
         if not np.isfinite(log_weight.max()):
@@ -615,13 +617,13 @@ def _tune_evolution(reduced, rates, n_samples, n_tune, smoothing, executor, gene
                 "level": 1.0,
                 "n_elite": n_samples,
                 "elite_ess": ess,
-                "nfev": (len(rows) + 1) * n_samples,
+                "nfev": nfev,
                 "degeneracy": math.nan,
                 "entropy": proposal.entropy(),
                 "kl": proposal.kl_divergence(previous),
             }
         )
-    return proposal, ce.LevelHistory.from_rows(rows), len(rows) * n_samples
+    return proposal, ce.LevelHistory.from_rows(rows), nfev
 
 
 def _conditional_mc(reduced, rates, proposal, n_final, executor, generator, method):
