@@ -79,7 +79,7 @@ class TimeDistribution:
     rate : float or None
         The rate of an exponential distribution (None for other kinds).
     mean : float or None
-        The mean, when known (exponential, deterministic, or given by the user).
+        The mean, when known (exponential, deterministic, or given as ``mean_time``).
     """
 
     def __init__(self, kind: str, sampler: Callable, *, rate=None, mean=None, label="") -> None:
@@ -121,15 +121,20 @@ class TimeDistribution:
         )
 
     @classmethod
-    def numpy(cls, method: str, *, mean: float | None = None, **params: Any) -> TimeDistribution:
+    def numpy(
+        cls, method: str, *, mean_time: float | None = None, **params: Any
+    ) -> TimeDistribution:
         """Times drawn by ``Generator.<method>(**params, size=...)``.
 
         The method and parameters are tried once here, so that a typo fails now and
         not in the middle of a simulation. Samples must be finite and >= 0; a
         negative sample raises ``ValueError`` when drawn (nothing is clipped).
+        ``mean_time`` records the mean when you know it (it is only used by
+        :meth:`FlowLine.isolated_rates`; ``mean`` would clash with numpy's own
+        parameter of that name, as in ``lognormal``).
 
-        >>> TimeDistribution.numpy("uniform", low=0.5, high=1.5, mean=1.0)
-        TimeDistribution.numpy('uniform', low=0.5, high=1.5)
+        >>> TimeDistribution.numpy("lognormal", mean=0.0, sigma=0.25, mean_time=1.0315)
+        TimeDistribution.numpy('lognormal', mean=0.0, sigma=0.25)
         """
         draw = getattr(np.random.Generator, method, None) if isinstance(method, str) else None
         if draw is None or method.startswith("_") or not callable(draw):
@@ -143,17 +148,17 @@ class TimeDistribution:
             raise ValueError(
                 f"`params` must be valid for Generator.{method}, but got {params!r}: {exc}"
             ) from exc
-        mean = check_real(mean, "mean", low=0.0, low_open=True, allow_none=True)
+        mean_time = check_real(mean_time, "mean_time", low=0.0, low_open=True, allow_none=True)
         text = ", ".join(f"{k}={v!r}" for k, v in params.items())
         return cls(
             "numpy",
             lambda rng, size: getattr(rng, method)(**params, size=size),
-            mean=mean,
+            mean=mean_time,
             label=f"{method!r}" + (f", {text}" if text else ""),
         )
 
     @classmethod
-    def custom(cls, sampler: Callable, *, mean: float | None = None) -> TimeDistribution:
+    def custom(cls, sampler: Callable, *, mean_time: float | None = None) -> TimeDistribution:
         """Times from ``sampler(rng, size) -> ndarray`` (a Generator and a shape).
 
         >>> d = TimeDistribution.custom(lambda rng, size: 1.0 + rng.random(size))
@@ -162,8 +167,9 @@ class TimeDistribution:
         """
         if not callable(sampler):
             raise TypeError(f"`sampler` must be callable, but got sampler={sampler!r}.")
-        mean = check_real(mean, "mean", low=0.0, low_open=True, allow_none=True)
-        return cls("custom", sampler, mean=mean, label=getattr(sampler, "__name__", "sampler"))
+        mean_time = check_real(mean_time, "mean_time", low=0.0, low_open=True, allow_none=True)
+        label = getattr(sampler, "__name__", "sampler")
+        return cls("custom", sampler, mean=mean_time, label=label)
 
     def sample(self, rng: Any, size: int | tuple[int, ...]) -> np.ndarray:
         """Draw times of the given shape; non-finite or negative samples raise."""
@@ -304,8 +310,8 @@ class FlowLine:
                 means += [self.failure[i].mean, self.repair[i].mean]
             if any(x is None for x in means):
                 raise ValueError(
-                    f"the mean times of machine {i} are not all known; give `mean=` to "
-                    "its TimeDistribution."
+                    f"the mean times of machine {i} are not all known; give `mean_time=` "
+                    "to its TimeDistribution."
                 )
             work = means[0] * (1.0 + (means[2] / means[1] if len(means) == 3 else 0.0))
             rates.append(1.0 / work)
@@ -631,7 +637,7 @@ def throughput(
         done = 0
         while done < total:
             n = min(_CHUNK, total - done)
-            dep = rec.run(_broadcast(stream.next(n), B))
+            dep = rec.run(stream.next(n))  # (n, m, R, k): k = 1 broadcasts
             inside = (marks > done) & (marks <= done + n)
             stamps[inside] = dep[marks[inside] - done - 1]
             done += n
@@ -648,17 +654,13 @@ def throughput(
         below = np.zeros((batches + 1, R, B))  # departures at or before each edge
         last = np.zeros((R, B))
         while last.min() <= edges[-1]:
-            dep = rec.run(_broadcast(stream.next(_CHUNK), B))
+            dep = rec.run(stream.next(_CHUNK))
             below += (dep[None] <= edges[:, None, None, None]).sum(axis=1)
             last = dep[-1]
         counts = np.diff(below, axis=0)
         durations = np.broadcast_to(np.diff(edges)[:, None, None], counts.shape)
     mean, se = _estimate(counts, durations, replications)
     return (float(mean[0]), float(se[0])) if single else (mean, se)
-
-
-def _broadcast(E: np.ndarray, B: int) -> np.ndarray:
-    return E  # (n, m, R, k): k = 1 broadcasts over the batch inside the recursion
 
 
 def _estimate(

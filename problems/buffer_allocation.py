@@ -116,9 +116,9 @@ class AllocationResult(ce.OptimizeResult):
     ``x`` is the chosen allocation and ``fun`` its throughput from the final,
     longer simulation (not the noisy value that got it into the elite).
 
-    >>> [f.name for f in dataclasses.fields(AllocationResult)][-6:]
+    >>> [f.name for f in dataclasses.fields(AllocationResult)][-7:]
     ['std_error', 'candidates', 'candidate_means', 'candidate_std_errors', \
-'best_seen', 'simulated_parts']
+'best_seen', 'best_seen_x', 'simulated_parts']
 
     Attributes
     ----------
@@ -131,6 +131,9 @@ class AllocationResult(ce.OptimizeResult):
     best_seen : float
         The largest single estimate seen during the CE iterations: biased upwards
         (the maximum of noisy estimates), kept to show the size of that bias.
+    best_seen_x : ndarray (m - 1,)
+        The allocation that scored ``best_seen``: plain CE's answer, before the final
+        re-evaluation.
     simulated_parts : int
         Parts simulated in all, warm-up and final re-evaluation included (one part
         through the whole line, for one allocation, counts 1): the simulation budget.
@@ -141,6 +144,7 @@ class AllocationResult(ce.OptimizeResult):
     candidate_means: Any = None
     candidate_std_errors: Any = None
     best_seen: float = math.nan
+    best_seen_x: Any = None
     simulated_parts: int = 0
 
 
@@ -347,6 +351,7 @@ def optimize(
         candidate_means=means,
         candidate_std_errors=errors,
         best_seen=float(res.fun),
+        best_seen_x=slots_to_allocations(res.x[None, :], n_buffers)[0],
         simulated_parts=int(parts),
     )
 

@@ -225,10 +225,12 @@ def test_optimize_finds_the_enumerated_best_on_a_general_line():
     same random numbers, in 6 independent replications."""
     means = [0.98, 0.87, 0.75, 1.24, 0.96]
     processing = [
-        TD.numpy("gamma", shape=2.0, scale=t / 2, mean=t) if i % 2 == 0 else TD.deterministic(t)
+        TD.numpy("gamma", shape=2.0, scale=t / 2, mean_time=t)
+        if i % 2 == 0
+        else TD.deterministic(t)
         for i, t in enumerate(means)
     ]
-    repair = TD.numpy("uniform", low=2.0, high=8.0, mean=5.0)
+    repair = TD.numpy("uniform", low=2.0, high=8.0, mean_time=5.0)
     line = FlowLine(processing, failure_rates=[0.02] * 5, repair_rates=[repair] * 5)
     candidates = all_allocations(6, 4)
     n, warm = 20_000, 2_000
