@@ -291,6 +291,26 @@ class FlowLine:
         laws = [*self.processing, *(d for d in failure + repair if d is not None)]
         self.is_exponential = all(d.kind == "exponential" for d in laws)
 
+    @classmethod
+    def random(cls, n_machines: int, *, failures: bool = True, rng: Any = None) -> FlowLine:
+        """An exponential line with random parameters, rounded to 3 decimals.
+
+        Processing rates U(0.8, 1.2); with ``failures``, failure rates U(0.01, 0.05)
+        and repair rates U(0.1, 0.5) (long repairs, so buffers matter). The
+        benchmark's lines are ``FlowLine.random(m, rng=m)``.
+
+        >>> FlowLine.random(6, rng=6)
+        FlowLine(m=6, exponential, failures on 6 machines)
+        """
+        m = check_int(n_machines, "n_machines", minimum=2)
+        g = as_rng(rng)
+        rates = g.uniform(0.8, 1.2, m).round(3).tolist()
+        if not failures:
+            return cls(rates)
+        fail = g.uniform(0.01, 0.05, m).round(3).tolist()
+        repair = g.uniform(0.1, 0.5, m).round(3).tolist()
+        return cls(rates, failure_rates=fail, repair_rates=repair)
+
     @property
     def has_failures(self) -> bool:
         """Whether any machine can fail."""

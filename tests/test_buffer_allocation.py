@@ -190,6 +190,18 @@ def test_huge_buffer_equals_one_never_full():
 
 
 # ------------------------------------------------------------------ helpers
+def test_random_line_is_seeded_and_in_range():
+    line = FlowLine.random(10, rng=3)
+    rates = np.array([d.rate for d in line.processing])
+    fails = np.array([d.rate for d in line.failure])
+    repairs = np.array([d.rate for d in line.repair])
+    assert np.all((0.8 <= rates) & (rates <= 1.2)) and np.all((0.01 <= fails) & (fails <= 0.05))
+    assert np.all((0.1 <= repairs) & (repairs <= 0.5))
+    again = FlowLine.random(10, rng=3)
+    assert [d.rate for d in again.repair] == repairs.tolist()
+    assert not FlowLine.random(3, failures=False, rng=0).has_failures
+
+
 def test_all_allocations_counts_and_sums():
     A = all_allocations(6, 4)
     assert A.shape == (math.comb(9, 3), 4)
