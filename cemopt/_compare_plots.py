@@ -262,6 +262,7 @@ def plot_ecdf(
     for ax, (title, names) in zip(axes, groups.items(), strict=True):
         kind = comparison.problems[names[0]]["kind"]
         panel_targets = default_targets(kind) if targets is None else targets
+        budget = max(r.budget for p in names for r in comparison.select(p))
         for optimizer in optimizers:
             runs = [
                 r
@@ -273,13 +274,13 @@ def plot_ecdf(
                 continue
             hits = np.concatenate([_hits(comparison, r, panel_targets) for r in runs])
             done = np.sort(hits[np.isfinite(hits)])
-            xs = np.r_[1.0, done, comparison.budget]
+            xs = np.r_[1.0, done, budget]
             ys = np.r_[0.0, np.arange(1, done.size + 1), done.size] / hits.size
             ax.step(xs, ys, where="post", color=colors[optimizer], label=optimizer)
-        ax.axvline(comparison.budget, color="0.6", lw=0.8, ls=":")
+        ax.axvline(budget, color="0.6", lw=0.8, ls=":")
         ax.set_xscale("log")
         ax.set_ylim(0.0, 1.0)
-        ax.set_xlim(1, comparison.budget * 1.05)
+        ax.set_xlim(1, budget * 1.05)
         ax.set_title(title, fontsize="medium")
         ax.set_xlabel("evaluations")
         ax.set_ylabel(f"fraction of (run, target) pairs ({len(panel_targets)} targets)")

@@ -103,7 +103,9 @@ class Adapter:
 def _run_cemopt(problem: Any, f: Callable, seed: int, x0: Any, **options: Any) -> None:
     import cemopt as ce
 
-    if problem.kind == "continuous":
+    if problem.family is not None:  # the problem module's own formulation
+        family = problem.family
+    elif problem.kind == "continuous":
         # the continuous benchmark's set-up: a full-covariance Gaussian at the common
         # start with standard deviation half the domain width, defaults otherwise
         width = np.asarray(problem.upper) - np.asarray(problem.lower)
@@ -112,9 +114,9 @@ def _run_cemopt(problem: Any, f: Callable, seed: int, x0: Any, **options: Any) -
         family = ce.Bernoulli(np.full(problem.dim, 0.5))
     else:
         family = ce.Permutation(problem.dim)
-        if problem.local_search is not None:
-            _run_cemopt_memetic(problem, f, seed, family, **options)
-            return
+    if problem.kind == "permutation" and problem.local_search is not None:
+        _run_cemopt_memetic(problem, f, seed, family, **options)
+        return
     ce.minimize(f, family, vectorized=True, max_evals=f.budget, rng=seed, **options)
 
 

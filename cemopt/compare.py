@@ -104,6 +104,10 @@ class Problem:
     local_search : callable, optional
         ``local_search(tour) -> tour`` for permutation problems: cemopt uses it on its
         elite, ``"multistart-ls"`` restarts it.
+    family : Family, optional
+        The problem module's own starting family for cemopt (max-cut fixes node 0's
+        side, as ``maxcut.solve`` does); default: a Gaussian at the start point,
+        Bernoulli(0.5) or a uniform Permutation.
 
     Examples
     --------
@@ -125,6 +129,7 @@ class Problem:
     sense: str = "min"
     optimum: float | None = None
     local_search: Callable[[Any], Any] | None = None
+    family: Any = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -197,6 +202,10 @@ class Problem:
                 optimum=problem.f_opt,
             )
         if hasattr(problem, "cut_value") and hasattr(problem, "n_nodes"):
+            import cemopt as ce
+
+            p0 = np.full(problem.n_nodes, 0.5)
+            p0[0] = 1.0  # maxcut.solve's formulation: a cut and its complement are one cut
             return cls(
                 name or "maxcut",
                 problem.cut_value,
@@ -204,6 +213,7 @@ class Problem:
                 problem.n_nodes,
                 sense="max",
                 optimum=problem.optimum,
+                family=ce.Bernoulli(p0),
             )
         if hasattr(problem, "tour_length") and hasattr(problem, "distances"):
             from cemopt.problems import tsp  # lazily: problems import the engine
