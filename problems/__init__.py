@@ -13,10 +13,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import functions, maxcut, network_reliability, rare_events, tsp, tsplib, vrp
+from . import (
+    buffer_allocation,
+    functions,
+    maxcut,
+    network_reliability,
+    rare_events,
+    tsp,
+    tsplib,
+    vrp,
+)
 
 __all__ = [
     "PROBLEMS",
+    "buffer_allocation",
     "functions",
     "maxcut",
     "network_reliability",
@@ -35,4 +45,5 @@ PROBLEMS: dict[str, Callable[..., Any]] = {
     **{f"rare_events.{name}": factory for name, factory in rare_events.MODELS.items()},
     "network_reliability.dodecahedron": network_reliability.Network.dodecahedron,
     "network_reliability.grid": network_reliability.Network.grid,
+    "buffer_allocation": buffer_allocation.FlowLine.random,
 }
