@@ -80,10 +80,10 @@ class Adapter:
     def unavailable(self, problem: Any) -> str | None:
         """Why this adapter cannot run on ``problem`` (a Problem or its kind); None: it can."""
         kind = problem if isinstance(problem, str) else problem.kind
-        if self.needs_local_search and getattr(problem, "local_search", None) is None:
-            return f"{self.name} needs a problem with a local search (a TSP)"
         if kind not in self.spaces:
             return f"{self.name} does not handle {kind} problems (only {', '.join(self.spaces)})"
+        if self.needs_local_search and getattr(problem, "local_search", None) is None:
+            return f"{self.name} needs a problem with a local search (a TSP)"
         if self.module is not None and importlib.util.find_spec(self.module) is None:
             return f"{self.module} is not installed (pip install 'cemopt[peers]')"
         return None
