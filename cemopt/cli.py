@@ -764,6 +764,9 @@ def _estimate(args: argparse.Namespace) -> Report:
     return document, lines, figure
 
 
+_HIT_METHODS = ("cross-entropy", "crude", "ce")
+
+
 def _estimate_report(
     est: Any, exact: float | None, level: float, seconds: float
 ) -> tuple[dict[str, Any], list[str]]:
@@ -806,7 +809,9 @@ def _estimate_report(
     if len(est.levels):
         lines.append(f"  levels      {_vector(est.levels, 8)}")
     lines.append(f"  status      {est.status}: {est.message}")
-    lines.append(f"  evaluations {est.nfev} ({est.n_hits} final samples in the event)")
+    # conditional estimators (turnip, pmc) average probabilities: no samples "in the event"
+    hits = f" ({est.n_hits} final samples in the event)" if est.method in _HIT_METHODS else ""
+    lines.append(f"  evaluations {est.nfev}{hits}")
     return document, lines
 
 
@@ -847,7 +852,11 @@ def _reliability(args: argparse.Namespace) -> Report:
             lookup = _node_lookup(network.graph)
             unknown = [t for t in args.terminals if t not in lookup]
             if unknown:
-                some = ", ".join(list(lookup)[:8])
+                names = [
+                    ",".join(map(str, v)) if isinstance(v, tuple) else str(v)
+                    for v in lookup.values()
+                ]
+                some = ", ".join(dict.fromkeys(names[:16]))
                 raise CLIError(
                     f"--terminals: no node {unknown[0]!r} in the network (nodes: {some}, ...)"
                 )

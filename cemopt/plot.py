@@ -391,6 +391,7 @@ def plot_params(
             panels.append((name, "scale" if short in ("std", "scale") else "line", value))
         # other shapes (scalars per iteration, deeper nesting) have no standard picture
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     fig, axes = plt.subplots(
         len(panels), 1, figsize=figsize or (6.4, 2.8 * len(panels)), squeeze=False
@@ -401,8 +402,11 @@ def plot_params(
         if kind == "matrix":
             matrix = data[iteration]
             image = ax.imshow(matrix, vmin=0.0, vmax=1.0, cmap="viridis", aspect="auto")
-            ax.set_xlabel("to" if title.split(" ")[0].endswith("P") else "category")
-            ax.set_ylabel("from" if title.split(" ")[0].endswith("P") else "coordinate")
+            transitions = matrix.shape[0] == matrix.shape[1] and title.split(".")[-1][:1] == "P"
+            ax.set_xlabel("to node" if transitions else "category")
+            ax.set_ylabel("from node" if transitions else "coordinate")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
             fig.colorbar(image, ax=ax, label="probability")
         elif kind == "probability" or data.shape[1] > max_lines:
             bounds = {"vmin": 0.0, "vmax": 1.0} if kind == "probability" else {}
@@ -471,11 +475,12 @@ def plot_rare_event(
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> import cemopt as ce
-    >>> S = lambda X: X.sum(axis=1)
+    >>> from scipy import stats
+    >>> S = lambda X: X.sum(axis=1)      # a sum of 4 exponentials: Gamma(4, 1)
     >>> est = ce.estimate(S, ce.Exponential([1.0] * 4), 20.0, n_final=2000, rng=0)
-    >>> fig = plot_rare_event(est, exact=2.2e-6, gamma=20.0)
-    >>> fig.axes[1].get_yscale(), len(fig.axes[0].lines) >= 2
-    ('log', True)
+    >>> fig = plot_rare_event({"CE": est}, exact=stats.gamma.sf(20.0, 4), gamma=20.0)
+    >>> [t.get_text() for t in fig.axes[1].get_xticklabels()], len(fig.axes[0].lines)
+    (['CE'], 2)
     """
     results = dict(result) if isinstance(result, dict) else {"estimate": result}
     for label, res in results.items():
@@ -518,7 +523,12 @@ def plot_rare_event(
     if exact is not None and exact > 0:
         right.axhline(exact, color="black", ls="--", lw=1, label=f"exact {exact:.4g}")
         right.legend(fontsize="small")
-    right.set_yscale("log")
+    drawn_values = [v for line in right.lines for v in line.get_ydata() if np.isfinite(v) and v > 0]
+    drawn_values += [float(res.probability) for res in results.values() if res.probability > 0]
+    if exact:
+        drawn_values.append(exact)
+    if not drawn_values or max(drawn_values) > 10 * min(drawn_values):
+        right.set_yscale("log")  # estimates decades apart (crude against CE, say)
     right.set_xticks(positions, list(results))
     right.set_xlim(-0.6, len(results) - 0.4)
     right.set_ylabel("probability")
