@@ -5,7 +5,7 @@
 
 >>> from cemopt.problems import PROBLEMS
 >>> sorted(PROBLEMS)[:3]
-['ackley', 'griewank', 'maxcut']
+['ackley', 'buffer_allocation', 'griewank']
 """
 
 from __future__ import annotations
