@@ -101,7 +101,25 @@ def pure_birth_survival(rates: np.ndarray, r: np.ndarray, *, rtol: float = 1e-16
         k += 1
 
 
-class PermutationScore:
+class _ConditionalScore:
+    """The network, the nominal repair rates and the rates the times were drawn with."""
+
+    def __init__(
+        self,
+        n_nodes: int,
+        edges: np.ndarray,
+        terminals: np.ndarray,
+        rates: np.ndarray,
+        sampling_rates: np.ndarray | None = None,
+    ) -> None:
+        self.n_nodes = n_nodes
+        self.edges = edges
+        self.terminals = terminals
+        self.rates = rates
+        self.sampling_rates = rates if sampling_rates is None else sampling_rates
+
+
+class PermutationScore(_ConditionalScore):
     """Conditional probability of failure given the birth order, times a likelihood ratio.
 
     Called on a batch of birth times ``T`` (shape ``(N, m)``) drawn with rates
@@ -117,20 +135,6 @@ class PermutationScore:
     >>> score(np.array([[0.3]]))        # one edge: down with probability exp(-1)
     array([0.36787944])
     """
-
-    def __init__(
-        self,
-        n_nodes: int,
-        edges: np.ndarray,
-        terminals: np.ndarray,
-        rates: np.ndarray,
-        sampling_rates: np.ndarray | None = None,
-    ) -> None:
-        self.n_nodes = n_nodes
-        self.edges = edges
-        self.terminals = terminals
-        self.rates = rates
-        self.sampling_rates = rates if sampling_rates is None else sampling_rates
 
     def __call__(self, times: np.ndarray) -> np.ndarray:
         times = np.asarray(times, dtype=float)
@@ -154,7 +158,7 @@ class PermutationScore:
         return probability * np.exp(log_ratio)
 
 
-class MergeScore:
+class MergeScore(_ConditionalScore):
     """The merge-process (turnip) estimator: ``P(down | merge sequence)`` times a ratio.
 
     The refinement of permutation Monte Carlo by Lomonosov's merge process: a link born
@@ -174,20 +178,6 @@ class MergeScore:
     >>> score(np.array([[0.3, 0.1]]))    # two parallel links: down w.p. exp(-1) exp(-2)
     array([0.04978707])
     """
-
-    def __init__(
-        self,
-        n_nodes: int,
-        edges: np.ndarray,
-        terminals: np.ndarray,
-        rates: np.ndarray,
-        sampling_rates: np.ndarray | None = None,
-    ) -> None:
-        self.n_nodes = n_nodes
-        self.edges = edges
-        self.terminals = terminals
-        self.rates = rates
-        self.sampling_rates = rates if sampling_rates is None else sampling_rates
 
     def __call__(self, times: np.ndarray) -> np.ndarray:
         times = np.asarray(times, dtype=float)
