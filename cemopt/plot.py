@@ -448,8 +448,10 @@ def plot_rare_event(
     """The level sequence of a rare-event estimate and the estimate with its interval.
 
     Left: the levels gamma_1, gamma_2, ... by iteration, climbing to ``gamma``.
-    Right: each estimate with its ``level`` confidence interval (log scale), and the
-    exact value as a horizontal line when given.
+    Right: each estimate with its ``level`` confidence interval, and the exact value as
+    a horizontal line when given; a log scale when the values span more than a decade.
+    An estimate of 0 (no sample in the event) is drawn as a downward triangle at the
+    upper end of its interval.
 
     Parameters
     ----------
@@ -510,6 +512,9 @@ def plot_rare_event(
             right.errorbar(
                 [k], [p], yerr=[[below], [high - p]], fmt="o", capsize=4, color=colours(k)
             )
+        elif p == 0 and np.isfinite(high) and high > 0:
+            # nothing seen: a log axis has no 0, so draw the upper bound, pointing down
+            right.plot([k], [high], "v", color=colours(k), markersize=8)
         else:
             right.plot([k], [drawn], "o", color=colours(k))
     if gamma is not None:
