@@ -124,10 +124,12 @@ def _add_common(
     executor: bool = False,
     progress: bool = False,
     checkpoint: bool = False,
+    seed: bool = True,
     plot: str = "the result",
 ) -> None:
     group = parser.add_argument_group("common options")
-    group.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    if seed:
+        group.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
     group.add_argument(
         "--json", action="store_true", help="print one JSON document instead of text"
     )
@@ -875,6 +877,8 @@ def _reliability(args: argparse.Namespace) -> Report:
                 method=args.method,
                 n_samples=args.n_samples,
                 n_final=args.n_final,
+                elite_frac=args.elite_frac,
+                smoothing=args.smoothing,
                 executor=pool,
                 rng=args.seed,
             )
@@ -1043,8 +1047,8 @@ def _compare(args: argparse.Namespace) -> Report:
         if path
     ]
     lines = [
-        f"{len(problems)} problems x {len(result.optimizers)} optimizers x {len(args.seeds)} "
-        f"seeds, budget {args.budget} evaluations ({seconds:.1f} s)",
+        f"{_count(len(problems), 'problem')} x {_count(len(result.optimizers), 'optimizer')} x "
+        f"{_count(len(args.seeds), 'seed')}, budget {args.budget} evaluations ({seconds:.1f} s)",
         "",
         summary.to_markdown(),
         *([""] + ["written:"] + written if written else []),
@@ -1056,6 +1060,10 @@ def _compare(args: argparse.Namespace) -> Report:
         return plot_ecdf(result)
 
     return document, lines, figure
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _list_optimizers(registry: dict[str, Any]) -> Report:
@@ -1324,7 +1332,9 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--csv", metavar="FILE", help="write the runs as CSV")
     compare.add_argument("--trace-csv", metavar="FILE", help="write the improvements as CSV")
     compare.add_argument("--output", metavar="FILE", help="write everything as JSON")
-    _add_common(compare, executor=True, progress=True, plot="the ECDF of evaluations to targets")
+    _add_common(
+        compare, executor=True, progress=True, seed=False, plot="the ECDF of evaluations to targets"
+    )
     compare.set_defaults(handler=_compare)
     return parser
 
