@@ -18,6 +18,7 @@ import json
 import math
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import networkx as nx
@@ -29,12 +30,14 @@ from cemopt.cli import build_parser, main
 
 
 def cemopt(*args: object, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    # Never the repository root: there `python -m cemopt` would import the source folder
+    # cemopt/ (no cemopt.problems under a plain `pip install .`) instead of the package.
     return subprocess.run(
         [sys.executable, "-m", "cemopt", *map(str, args)],
         capture_output=True,
         text=True,
         timeout=180,
-        cwd=cwd,
+        cwd=cwd if cwd is not None else tempfile.gettempdir(),
     )
 
 
