@@ -1,0 +1,203 @@
+"""What every subcommand shares: the report type, one-line errors, executors, input and
+output files, the JSON and text formatting of results, a progress bar."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import math
+import numbers
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, NoReturn
+
+import numpy as np
+
+#: what a subcommand hands back: the JSON document, the text lines, the figure maker
+Report = tuple[dict[str, Any], list[str], Callable[[], Any] | None]
+
+
+class CLIError(Exception):
+    """A problem with the command line or its files, reported in one line (exit 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors in one line: ``cemopt: error: ... (see ... --help)``."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"cemopt: error: {message} (see '{self.prog} --help')\n")
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, KeyError):
+        text = f"{type(exc).__name__}: {text}"
+    return text
+
+
+@contextlib.contextmanager
+def _executor(args: argparse.Namespace) -> Iterator[Any]:
+    kind = getattr(args, "executor", None)
+    workers = getattr(args, "workers", None)
+    if kind is None:
+        kind = "serial" if workers is None else "process"
+    if kind == "serial":
+        if workers is not None:
+            raise CLIError("--workers needs --executor thread or process")
+        yield None
+        return
+    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+    pool_class = ThreadPoolExecutor if kind == "thread" else ProcessPoolExecutor
+    with pool_class(max_workers=workers or os.cpu_count() or 1) as pool:
+        yield pool
+
+
+def _check_output(path: str | None, option: str) -> None:
+    """Fail before any work when an output file could not be written."""
+    if path is None:
+        return
+    folder = Path(path).expanduser().resolve().parent
+    if not folder.is_dir():
+        raise CLIError(f"{option} {path}: the folder {folder} does not exist")
+
+
+def _check_plot(path: str | None) -> None:
+    if path is None:
+        return
+    _check_output(path, "--plot")
+    import matplotlib
+
+    matplotlib.use("Agg")  # the command never shows a window
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    suffix = Path(path).suffix.lstrip(".").lower()
+    formats = FigureCanvasAgg.get_supported_filetypes()
+    if suffix not in formats:
+        raise CLIError(
+            f"--plot {path}: the suffix must name an image format ({', '.join(sorted(formats))})"
+        )
+
+
+def _check_input(path: str, what: str) -> Path:
+    file = Path(path).expanduser()
+    if not file.exists():
+        raise CLIError(f"{what} {path}: no such file")
+    if not file.is_file():
+        raise CLIError(f"{what} {path}: not a file")
+    return file
+
+
+def _read_edge_list(path: str, weight: str) -> Any:
+    """An undirected graph from an edge list ("u v" or "u v w" or "u v {dict}") or a
+    GraphML/GML file."""
+    import networkx as nx
+
+    file = _check_input(path, "graph file")
+    try:
+        suffix = file.suffix.lower()
+        if suffix == ".graphml":
+            graph = nx.read_graphml(file)
+        elif suffix == ".gml":
+            graph = nx.read_gml(file)
+        else:
+            rows = [
+                line.split("#", 1)[0].strip()
+                for line in file.read_text(encoding="utf-8").splitlines()
+            ]
+            rows = [row for row in rows if row]
+            if not rows:
+                raise ValueError("no edges")
+            widths = {len(row.split()) for row in rows}
+            if widths == {2}:
+                data: Any = False
+            elif widths == {3}:
+                data = ((weight, float),)
+            else:
+                data = True  # "u v {'weight': 2.0}" lines, as networkx writes them
+            graph = nx.parse_edgelist(rows, nodetype=str, data=data)
+    except (ValueError, TypeError, IndexError, SyntaxError, UnicodeDecodeError) as exc:
+        raise CLIError(f"cannot read the graph file {path}: {_one_line(exc)}") from None
+    except nx.NetworkXException as exc:
+        raise CLIError(f"cannot read the graph file {path}: {_one_line(exc)}") from None
+    if graph.is_directed():
+        graph = graph.to_undirected()
+    if graph.number_of_edges() == 0:
+        raise CLIError(f"cannot read the graph file {path}: no edges")
+    return graph
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value) if math.isfinite(value) else None  # JSON has no NaN
+    if value is None or isinstance(value, str):
+        return value
+    return str(value)
+
+
+def _g(value: Any, digits: int = 6) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float) and math.isnan(value):
+        return "nan"
+    return f"{value:.{digits}g}"
+
+
+def _vector(x: Any, limit: int = 10) -> str:
+    values = np.asarray(x).reshape(-1)
+    shown = ", ".join(_g(float(v)) if values.dtype.kind == "f" else str(v) for v in values[:limit])
+    more = f", ... ({values.size} in all)" if values.size > limit else ""
+    return f"[{shown}{more}]"
+
+
+def _optimize_fields(res: Any, seconds: float) -> dict[str, Any]:
+    return {
+        "fun": float(res.fun),
+        "success": bool(res.success),
+        "status": res.status,
+        "message": res.message,
+        "nit": int(res.nit),
+        "nfev": int(res.nfev),
+        "restarts": int(getattr(res, "n_restarts", 0)),
+        "seconds": round(seconds, 3),
+    }
+
+
+def _run_lines(res: Any, seconds: float) -> list[str]:
+    restarts = getattr(res, "n_restarts", 0)
+    return [
+        f"  status      {res.status}: {res.message}",
+        f"  iterations  {res.nit}, {res.nfev} evaluations"
+        + (f", {restarts} restarts" if restarts else "")
+        + f", {seconds:.2f} s",
+    ]
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+class _Progress:
+    """A progress bar fed by an optimiser's callback (solvers without ``progress=``)."""
+
+    def __init__(self, max_iter: int | None) -> None:
+        from .._progress import ProgressBar
+
+        self.bar = ProgressBar(max_iter, None)
+
+    def __call__(self, intermediate: Any) -> None:
+        self.bar.update(nit=intermediate.nit, nfev=intermediate.nfev, best=intermediate.fun)
+
+    def close(self) -> None:
+        self.bar.close()

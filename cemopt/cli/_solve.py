@@ -1,0 +1,280 @@
+"""``cemopt solve``: a test function, max-cut, TSP or CVRP instance, optimised by CE."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+import numpy as np
+
+import cemopt as ce
+
+from ._common import (
+    CLIError,
+    Report,
+    _check_input,
+    _executor,
+    _g,
+    _one_line,
+    _optimize_fields,
+    _Progress,
+    _read_edge_list,
+    _run_lines,
+    _vector,
+)
+
+
+def _solve_function(args: argparse.Namespace) -> Report:
+    from cemopt.problems import functions
+
+    fn = functions.FUNCTIONS[args.problem]
+    d = args.dim if args.dim is not None else (fn.dims[0] if fn.dims else 10)
+    if fn.dims is not None and d not in fn.dims:
+        raise CLIError(f"--dim {d}: {fn.name} is defined for dim {' or '.join(map(str, fn.dims))}")
+    lower, upper = fn.bounds(d)
+    generator = np.random.default_rng(args.seed)
+    # the same start as cemopt.compare: uniform in the box; the spread covers the box
+    family = ce.MultivariateNormal(
+        generator.uniform(lower, upper), np.eye(d) * ((fn.upper - fn.lower) / 2) ** 2
+    )
+    tolerance = -1e-8 if fn.sense == "max" else 1e-8
+    target = (
+        None if args.no_target else (fn.f_opt + tolerance if args.target is None else args.target)
+    )
+    run = ce.maximize if fn.sense == "max" else ce.minimize
+    with _executor(args) as pool:
+        start = time.perf_counter()
+        res = run(
+            fn.func,  # a module-level function: it pickles for a process pool
+            family,
+            vectorized=True,
+            n_samples=args.n_samples,
+            max_evals=args.max_evals,
+            max_iter=args.max_iter,
+            time_limit=args.time_limit,
+            target=target,
+            rng=generator,
+            executor=pool,
+            progress=args.progress,
+            checkpoint=args.checkpoint,
+            resume=args.resume,
+        )
+        seconds = time.perf_counter() - start
+    document = {
+        "command": "solve",
+        "problem": fn.name,
+        "dim": d,
+        "sense": fn.sense,
+        "f_opt": fn.f_opt,
+        "error": abs(res.fun - fn.f_opt),
+        "x": res.x,
+        **_optimize_fields(res, seconds),
+    }
+    lines = [
+        f"{fn.name} in {d} dimensions ({'maximum' if fn.sense == 'max' else 'minimum'} "
+        f"{fn.f_opt:g}), CE over a full-covariance Gaussian",
+        f"  f           {_g(res.fun, 10)} (|f - f*| = {abs(res.fun - fn.f_opt):.3e})",
+        f"  x           {_vector(res.x)}",
+        *_run_lines(res, seconds),
+    ]
+
+    def figure() -> Any:
+        from ..plot import plot_history
+
+        return plot_history(res, title=f"{fn.name}, d={d}").figure
+
+    return document, lines, figure
+
+
+def _solve_maxcut(args: argparse.Namespace) -> Report:
+    from cemopt.problems.maxcut import MaxCut
+    from cemopt.problems.maxcut import solve as solve_maxcut
+
+    if args.file is not None:
+        problem = MaxCut(_read_edge_list(args.file, "weight"))
+        source = f"{args.file}: {problem.n_nodes} nodes"
+    else:
+        problem = MaxCut.synthetic(n=args.n, m=args.m, c=args.c, rng=args.instance_seed)
+        source = (
+            f"synthetic two-block graph n={args.n}, m={args.m} (instance seed "
+            f"{args.instance_seed}, known optimum {problem.optimum:g})"
+        )
+    options: dict[str, Any] = {}
+    if args.no_target:
+        options["target"] = None
+    elif args.target is not None:
+        options["target"] = args.target
+    with _executor(args) as pool:
+        start = time.perf_counter()
+        res = solve_maxcut(
+            problem,
+            rng=args.seed,
+            n_samples=args.n_samples,
+            max_evals=args.max_evals,
+            max_iter=args.max_iter,
+            time_limit=args.time_limit,
+            executor=pool,
+            progress=args.progress,
+            checkpoint=args.checkpoint,
+            resume=args.resume,
+            **options,
+        )
+        seconds = time.perf_counter() - start
+    sides = np.asarray(res.x).astype(int)
+    document = {
+        "command": "solve",
+        "problem": "maxcut",
+        "n_nodes": problem.n_nodes,
+        "optimum": problem.optimum,
+        "cut": res.fun,
+        "side": {str(node): int(s) for node, s in zip(problem.nodes, sides, strict=True)},
+        **_optimize_fields(res, seconds),
+    }
+    lines = [
+        f"max-cut on {source}",
+        f"  cut         {_g(res.fun, 10)}"
+        + ("" if problem.optimum is None else f" (known optimum {problem.optimum:g})"),
+        f"  sides       {int(sides.sum())} nodes on side 1, {int((1 - sides).sum())} on side 0; "
+        f"side 1: {_vector([problem.nodes[i] for i in np.flatnonzero(sides)], 12)}",
+        *_run_lines(res, seconds),
+    ]
+
+    def figure() -> Any:
+        from ..plot import plot_history
+
+        return plot_history(res, title=f"max-cut, n={problem.n_nodes}").figure
+
+    return document, lines, figure
+
+
+def _solve_tsp(args: argparse.Namespace) -> Report:
+    from cemopt.problems.tsp import TSP
+    from cemopt.problems.tsp import solve as solve_tsp
+
+    _check_input(args.file, "TSPLIB file")
+    problem = TSP.from_tsplib(args.file)
+    target = False if args.no_target else args.target
+    progress = _Progress(args.max_iter) if args.progress else None
+    start = time.perf_counter()
+    try:
+        res = solve_tsp(
+            problem,
+            rng=args.seed,
+            local_search=False if args.no_local_search else None,
+            n_samples=args.n_samples,
+            max_iter=args.max_iter,
+            time_limit=args.time_limit,
+            target=target,
+            callback=progress,
+        )
+    finally:
+        if progress is not None:
+            progress.close()
+    seconds = time.perf_counter() - start
+    tour = np.asarray(res.x) + 1  # TSPLIB numbers its nodes from 1
+    gap = None if problem.optimum is None else (res.fun - problem.optimum) / problem.optimum
+    document = {
+        "command": "solve",
+        "problem": "tsp",
+        "name": problem.name,
+        "n": problem.n,
+        "symmetric": problem.symmetric,
+        "optimum": problem.optimum,
+        "length": res.fun,
+        "gap": gap,
+        "tour": tour,
+        **_optimize_fields(res, seconds),
+    }
+    known = "" if gap is None else f" (optimum {problem.optimum:g}, gap {100 * gap:.2f} %)"
+    method = "plain CE" if args.no_local_search else "CE + local search"
+    lines = [
+        f"{problem.name}: {problem.n} nodes, {'symmetric' if problem.symmetric else 'asymmetric'}"
+        f", {method}",
+        f"  length      {_g(res.fun, 10)}{known}",
+        f"  tour        {_vector(tour, 12)} (TSPLIB node numbers)",
+        *_run_lines(res, seconds),
+    ]
+
+    def figure() -> Any:
+        from ..plot import plot_history, plot_tour
+
+        if problem.coordinates is not None and problem.coordinates.shape[1] == 2:
+            title = f"{problem.name}: length {res.fun:g}"
+            return plot_tour(problem.coordinates, res.x, title=title).figure
+        return plot_history(res, title=f"{problem.name} (no coordinates)").figure
+
+    return document, lines, figure
+
+
+def _solve_vrp(args: argparse.Namespace) -> Report:
+    import importlib.util
+
+    from cemopt.problems.vrp import CVRP
+    from cemopt.problems.vrp import solve as solve_vrp
+
+    _check_input(args.file, "CVRPLIB file")
+    if importlib.util.find_spec("vrplib") is None:
+        raise CLIError(
+            "solve vrp reads CVRPLIB files with the vrplib package, which is not installed "
+            "(pip install 'cemopt[routing]')"
+        )
+    if args.max_vehicles in ("auto", "none"):
+        fleet: Any = None if args.max_vehicles == "none" else "auto"
+    else:
+        try:
+            fleet = int(args.max_vehicles)
+        except ValueError:
+            raise CLIError(
+                f"--max-vehicles must be 'auto', 'none' or an integer, got {args.max_vehicles!r}"
+            ) from None
+    try:
+        problem = CVRP.from_vrplib(args.file, max_vehicles=fleet)
+    except (ValueError, TypeError, OSError):
+        raise
+    except Exception as exc:  # vrplib's parser raises whatever its input makes it raise
+        raise CLIError(f"cannot read the CVRPLIB file {args.file}: {_one_line(exc)}") from None
+    start = time.perf_counter()
+    res = solve_vrp(
+        problem,
+        rng=args.seed,
+        local_search=args.local_search,
+        n_samples=args.n_samples,
+        max_iter=args.max_iter,
+        time_limit=args.time_limit,
+    )
+    seconds = time.perf_counter() - start
+    routes = [list(map(int, route)) for route in res.x]
+    gap = None if problem.optimum is None else (res.fun - problem.optimum) / problem.optimum
+    document = {
+        "command": "solve",
+        "problem": "vrp",
+        "name": problem.name,
+        "n_customers": problem.n_customers,
+        "capacity": problem.capacity,
+        "max_vehicles": problem.max_vehicles,
+        "optimum": problem.optimum,
+        "cost": res.fun,
+        "gap": gap,
+        "routes": routes,
+        **_optimize_fields(res, seconds),
+    }
+    known = "" if gap is None else f" (optimum {problem.optimum:g}, gap {100 * gap:.2f} %)"
+    lines = [
+        f"{problem.name}: {problem.n_customers} customers, capacity {problem.capacity:g}, "
+        f"{'CE + route local search' if args.local_search else 'CE'}",
+        f"  cost        {_g(res.fun, 10)}{known}",
+        f"  routes      {len(routes)} (customers numbered as in CVRPLIB .sol files)",
+        *(f"    Route #{k}: {' '.join(map(str, r))}" for k, r in enumerate(routes, 1)),
+        *_run_lines(res, seconds),
+    ]
+
+    def figure() -> Any:
+        from ..plot import plot_history, plot_routes
+
+        if problem.coordinates is not None:
+            title = f"{problem.name}: cost {res.fun:g}"
+            return plot_routes(problem.coordinates, routes, title=title).figure
+        return plot_history(res, title=f"{problem.name} (no coordinates)").figure
+
+    return document, lines, figure
