@@ -331,7 +331,6 @@ class _Reduced(NamedTuple):
     edges: np.ndarray
     q: np.ndarray
     terminals: np.ndarray
-    links: np.ndarray  # index of each kept link in the original network
     answer: float | None  # the unreliability when the reduction already decides it
 
 
@@ -354,7 +353,7 @@ def _reduce(network: Network) -> _Reduced:
     keep = (q > 0) & (q < 1) & (new_edges[:, 0] != new_edges[:, 1])
     terminals = np.unique(label[network.terminals])
     n_nodes = int(label.max()) + 1
-    reduced = _Reduced(n_nodes, new_edges[keep], q[keep], terminals, np.flatnonzero(keep), None)
+    reduced = _Reduced(n_nodes, new_edges[keep], q[keep], terminals, None)
     if terminals.size < 2:
         return reduced._replace(answer=0.0)
     all_up = np.ones((1, reduced.edges.shape[0]), dtype=bool)
