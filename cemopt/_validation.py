@@ -129,17 +129,26 @@ def check_alpha(alpha: Any, name: str = "alpha") -> float:
     return check_real(alpha, name, low=0.0, high=1.0)
 
 
-def check_same_kind(family: Any, previous: Any, method: str = "blend") -> None:
-    """``previous`` must be the same family type with the same shape of parameters."""
+def check_same_kind(
+    family: Any, previous: Any, method: str = "blend", *, name: str = "previous"
+) -> None:
+    """``previous`` must be the same family type with the same ``dim``.
+
+    ``name`` is the argument being checked (``"previous"`` for ``blend``, ``"other"``
+    for the information measures) and ``method`` what it is checked for.
+    """
+    purpose = f"to {method} with" if name == "previous" else f"for {method}"
     if type(previous) is not type(family):
         raise TypeError(
-            f"`previous` must be a {type(family).__name__} to {method} with, "
-            f"but got {type(previous).__name__}."
+            f"`{name}` must be a {type(family).__name__} {purpose}, "
+            f"but got a {type(previous).__name__}."
         )
     dim = getattr(family, "dim", None)
     if dim is not None and previous.dim != dim:
+        where = "" if name == "previous" else f" {purpose}"
         raise ValueError(
-            f"`previous` must have dim {dim} like self, but got previous with dim {previous.dim}."
+            f"`{name}` must have dim {dim} like self{where}, but got {name} with "
+            f"dim {previous.dim}."
         )
 
 

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_rng, check_int, check_real
+from .._validation import as_rng, check_int, check_real, check_same_kind
 
 __all__ = [
     "Estimate",
@@ -130,17 +130,7 @@ def check_comparable(family: Any, other: Any, method: str) -> None:
     ...
     TypeError: `other` must be a Bernoulli for kl_divergence, but got a Normal.
     """
-    if type(other) is not type(family):
-        raise TypeError(
-            f"`other` must be a {type(family).__name__} for {method}, but got a "
-            f"{type(other).__name__}."
-        )
-    dim = getattr(family, "dim", None)
-    if dim is not None and other.dim != dim:
-        raise ValueError(
-            f"`other` must have dim {dim} like self for {method}, but got other with "
-            f"dim {other.dim}."
-        )
+    check_same_kind(family, other, method, name="other")
 
 
 def monte_carlo(
