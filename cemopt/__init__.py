@@ -7,6 +7,7 @@
 True
 """
 
+from . import validation
 from ._version import __version__
 from .errors import CemoptWarning, ConvergenceWarning, DegenerateFitError
 from .evaluate import Evaluator
@@ -54,4 +55,5 @@ __all__ = [
     "RareEventResult",
     "maximize",
     "minimize",
+    "validation",
 ]

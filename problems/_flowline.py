@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from cemopt._validation import as_rng, check_int, check_real
+from cemopt.validation import as_rng, check_int, check_real
 
 __all__ = [
     "FlowLine",

@@ -20,7 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from cemopt._validation import check_int
+from cemopt.validation import check_int
 
 from ._flowline import FlowLine, _as_allocations, _check_line
 

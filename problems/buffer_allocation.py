@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 import cemopt as ce
-from cemopt._validation import as_rng, check_int, check_real
+from cemopt.validation import as_rng, check_int, check_real
 
 from ._flowline import (
     FlowLine,

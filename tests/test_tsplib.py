@@ -24,12 +24,29 @@ def _instances(shared_data: Path) -> list[Path]:
     return sorted([*root.glob("tsp/*.tsp"), *root.glob("atsp/*.atsp")])
 
 
+def _listed_optima(shared_data: Path) -> dict[str, int]:
+    """The optima of TSPLIB95's bestSolutions lists shipped beside the instances."""
+    listed = {}
+    for path in (shared_data / "tsplib").glob("*/bestSolutions_*.txt"):
+        for line in path.read_text().splitlines():
+            if ":" in line:
+                key, value = line.split(":")
+                listed[key.strip()] = int(value.split()[0])
+    return listed
+
+
+def _header_dimension(path: Path) -> int:
+    match = re.search(r"^DIMENSION\s*:\s*(\d+)", path.read_text(), re.M)
+    assert match, path.name
+    return int(match.group(1))
+
+
 def test_every_instance_parses_to_its_dimension(shared_data):
     paths = _instances(shared_data)
-    assert {p.stem for p in paths} == set(DIMENSIONS)
+    assert set(DIMENSIONS) <= {p.stem for p in paths}  # ../shared may hold more
     for path in paths:
         inst = read_tsplib(path)
-        n = DIMENSIONS[path.stem]
+        n = DIMENSIONS.get(path.stem, _header_dimension(path))
         assert inst.dimension == n, path.name
         assert inst.distances.shape == (n, n)
         assert inst.distances.dtype == np.int64
@@ -42,22 +59,18 @@ def test_every_instance_parses_to_its_dimension(shared_data):
 
 def test_optimal_tours_have_exactly_the_published_length(shared_data):
     tours = sorted((shared_data / "tsplib" / "tsp").glob("*.opt.tour"))
-    assert len(tours) == 11
+    assert len(tours) >= 11
+    optima = _listed_optima(shared_data)
     for path in tours:
         name = path.name.split(".")[0]
         d = read_tsplib(path.with_name(f"{name}.tsp")).distances
         tour = read_tour(path)
         assert sorted(tour) == list(range(len(d)))
-        assert d[tour, np.roll(tour, -1)].sum() == TSPLIB_OPTIMA[name], name
+        assert d[tour, np.roll(tour, -1)].sum() == optima[name], name
 
 
 def test_published_optima_match_best_solutions_lists(shared_data):
-    listed = {}
-    for path in (shared_data / "tsplib").glob("*/bestSolutions_*.txt"):
-        for line in path.read_text().splitlines():
-            if ":" in line:
-                key, value = line.split(":")
-                listed[key.strip()] = int(value.split()[0])
+    listed = _listed_optima(shared_data)
     for name, value in TSPLIB_OPTIMA.items():
         assert listed[name] == value, name
 
