@@ -3,7 +3,7 @@
 Instances: ATSP ftv33, ftv35, ftv38, p43, ry48p, ft53 and TSP eil51, berlin52, st70,
 kroA100, read from ``../shared/data/tsplib`` (relative to the repository root;
 skipped with a note when absent). For each instance and seed, ``solve`` runs with its
-defaults (``local_search=False`` for plain CE, the default local search otherwise),
+defaults (``local_search=False`` for plain CE, the default ``local_search=True`` otherwise),
 stopping at the known optimum or after ``--time-limit`` seconds. Reported: the best,
 mean and worst gap to the optimum in %, how many runs hit the optimum, and seconds
 per run (wall clock). Beside them, where installed: OR-Tools routing (guided local
@@ -52,9 +52,7 @@ def run_ce(problem: TSP, seeds: int, local_search: bool, time_limit: float) -> l
     runs = []
     for seed in range(seeds):
         started = time.perf_counter()
-        res = solve(
-            problem, rng=seed, local_search=None if local_search else False, time_limit=time_limit
-        )
+        res = solve(problem, rng=seed, local_search=local_search, time_limit=time_limit)
         seconds = time.perf_counter() - started
         runs.append(
             {

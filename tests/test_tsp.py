@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import itertools
+import time
 
 import numpy as np
 import pytest
 
 import cemopt as ce
-from cemopt.problems.tsp import TSP, or_opt, solve, two_opt, two_opt_or_opt
+from cemopt.problems.tsp import (
+    LOCAL_SEARCHES,
+    TSP,
+    default_local_search,
+    or_opt,
+    solve,
+    two_opt,
+    two_opt_or_opt,
+)
 
 needs_permutation = pytest.mark.skipif(
     not hasattr(ce, "Permutation"), reason="cemopt.Permutation is not available yet"
@@ -73,13 +82,52 @@ def test_bad_tours_and_options():
         TSP.random_euclidean(2)
     with pytest.raises(TypeError, match="`problem` must be a TSP"):
         solve("burma14")
-    if hasattr(ce, "Permutation"):
-        with pytest.raises(ValueError, match="`local_search` must be None, False"):
-            solve(problem, local_search="3-opt")
-        with pytest.raises(ValueError, match="`local_search` must not use 2-opt"):
-            solve(_random_asymmetric(5, 0), local_search="2-opt")
-        with pytest.raises(ValueError, match="`time_limit` must be a positive number"):
-            solve(problem, time_limit=0)
+    with pytest.raises(TypeError, match="`deadline` must be a real number, but got deadline='s"):
+        two_opt(problem, [0, 1, 2, 3, 4], deadline="soon")
+
+
+ALLOWED = (
+    r"`local_search` must be True, False, one of \['2-opt', 'or-opt', '2-opt\+or-opt'\] or a "
+    r"callable local_search\(problem, tour, \*, deadline\) -> tour, but got "
+)
+
+
+@pytest.mark.parametrize(
+    ("local_search", "error", "match"),
+    [
+        ("3-opt", ValueError, ALLOWED + "local_search='3-opt'"),
+        (None, TypeError, ALLOWED + "local_search=None"),
+        (1, TypeError, ALLOWED + "local_search=1"),
+        (
+            lambda problem, tour: tour,
+            TypeError,
+            ALLOWED + r"a callable with signature \(problem, tour\)",
+        ),
+    ],
+)
+def test_bad_local_search(local_search, error, match):
+    with pytest.raises(error, match=match):
+        solve(TSP.random_euclidean(5, rng=0), local_search=local_search)
+
+
+def test_bad_solve_options():
+    problem = TSP.random_euclidean(5, rng=0)
+    with pytest.raises(ValueError, match="`local_search` must not use 2-opt on an asymmetric"):
+        solve(_random_asymmetric(5, 0), local_search="2-opt")
+    with pytest.raises(ValueError, match="`0 < time_limit` must hold, but got time_limit=0"):
+        solve(problem, time_limit=0)
+    with pytest.raises(TypeError, match="`callback` must be callable or None"):
+        solve(problem, callback="print")
+    with pytest.raises(ValueError, match="`n_improve >= 0` must hold, but got n_improve=-1"):
+        solve(problem, n_improve=-1)
+    with pytest.raises(
+        ValueError, match=r"`local_search` must return a permutation of 0..4, but bad returned"
+    ):
+
+        def bad(problem, tour, *, deadline):
+            return tour[:3]
+
+        solve(problem, local_search=bad, target=False)
 
 
 def _no_improving_2opt(d: np.ndarray, t: np.ndarray) -> bool:
@@ -139,7 +187,7 @@ def test_local_search_on_a_tsplib_instance(shared_data):
 
 
 @needs_permutation
-@pytest.mark.parametrize("local_search", [None, False])
+@pytest.mark.parametrize("local_search", [True, False])
 def test_solve_random_instance_matches_brute_force(local_search):
     problem = TSP.random_euclidean(8, rng=5)
     optimum = problem.tour_length(_all_tours(8)).min()
@@ -150,7 +198,7 @@ def test_solve_random_instance_matches_brute_force(local_search):
 
 
 @needs_permutation
-@pytest.mark.parametrize("local_search", [None, False])
+@pytest.mark.parametrize("local_search", [True, False])
 def test_solve_asymmetric_matches_brute_force(local_search):
     problem = _random_asymmetric(8, 7)
     optimum = problem.tour_length(_all_tours(8)).min()
@@ -161,7 +209,7 @@ def test_solve_asymmetric_matches_brute_force(local_search):
 @needs_permutation
 @pytest.mark.parametrize(
     ("path", "local_search"),
-    [("tsp/burma14.tsp", None), ("atsp/br17.atsp", None), ("atsp/br17.atsp", False)],
+    [("tsp/burma14.tsp", True), ("atsp/br17.atsp", True), ("atsp/br17.atsp", False)],
 )
 def test_solve_finds_tsplib_optimum(shared_data, path, local_search):
     problem = TSP.from_tsplib(shared_data / "tsplib" / path)
@@ -170,11 +218,84 @@ def test_solve_finds_tsplib_optimum(shared_data, path, local_search):
     assert res.status == "target" and res.success
 
 
+@pytest.mark.parametrize("search", [two_opt, or_opt, two_opt_or_opt])
+def test_local_search_past_its_deadline_returns_at_once(search):
+    """A deadline that has passed: no move is tried, the tour comes back as it was."""
+    problem = TSP.random_euclidean(200, rng=0)
+    tour = np.random.default_rng(1).permutation(200)
+    now = time.perf_counter()
+    assert search(problem, tour, deadline=now - 1.0).tolist() == tour.tolist()
+    assert search(problem, tour, deadline=now + 3600.0).tolist() == search(problem, tour).tolist()
+
+
+def test_default_local_search_and_its_names():
+    assert default_local_search(TSP.random_euclidean(5, rng=0)) == "2-opt+or-opt"
+    assert default_local_search(_random_asymmetric(5, 0)) == "or-opt"
+    assert LOCAL_SEARCHES == ("2-opt", "or-opt", "2-opt+or-opt")
+    with pytest.raises(TypeError, match="`problem` must be a TSP"):
+        default_local_search("eil51")
+
+
+@needs_permutation
+@pytest.mark.parametrize(
+    ("problem", "name"),
+    [(TSP.random_euclidean(12, rng=2), "2-opt+or-opt"), (_random_asymmetric(12, 3), "or-opt")],
+)
+def test_local_search_true_is_the_default_search(problem, name):
+    """True, the default, names the problem's default search; a public search passes as
+    a callable and gives the same run."""
+    runs = [
+        solve(problem, rng=4, local_search=ls, target=False, max_iter=5)
+        for ls in (True, name, two_opt_or_opt if problem.symmetric else or_opt)
+    ]
+    assert solve(problem, rng=4, target=False, max_iter=5).fun == runs[0].fun
+    assert all(r.x.tolist() == runs[0].x.tolist() and r.fun == runs[0].fun for r in runs)
+
+
+@needs_permutation
+def test_callable_local_search_gets_the_deadline():
+    problem = TSP.random_euclidean(10, rng=0)
+    seen = []
+
+    def search(problem, tour, *, deadline):
+        seen.append(deadline)
+        return or_opt(problem, tour, deadline=deadline)
+
+    solve(problem, rng=0, local_search=search, target=False, max_iter=2)
+    assert seen and all(d is None for d in seen)
+    seen.clear()
+    before = time.perf_counter()
+    solve(problem, rng=0, local_search=search, target=False, max_iter=2, time_limit=600)
+    assert seen and all(before + 600 <= d <= time.perf_counter() + 600 for d in seen)
+
+
+@needs_permutation
+def test_time_limit_holds_when_one_iteration_is_long():
+    """250 nodes: improving the 125 best tours of the first batch from random takes about
+    30 s, far past the limit; the deadline reaches the local search."""
+    problem = TSP.random_euclidean(250, rng=0)
+    start = time.perf_counter()
+    res = solve(problem, rng=0, time_limit=1.0, target=False)
+    seconds = time.perf_counter() - start
+    assert res.status == "time_limit" and not res.success
+    assert seconds < 10.0  # generous: the bound is about the limit plus one sampled batch
+    assert sorted(res.x.tolist()) == list(range(250)) and res.x[0] == 0
+    assert res.fun == pytest.approx(problem.tour_length(res.x), rel=1e-12)
+
+
+@needs_permutation
+def test_max_evals_and_progress(capsys):
+    problem = TSP.random_euclidean(10, rng=0)
+    res = solve(problem, rng=0, max_evals=1200, target=False, progress=True)
+    assert res.status == "max_evals" and res.nfev == 1200
+    assert capsys.readouterr().err
+
+
 @needs_permutation
 def test_solve_time_limit_and_callback():
     problem = TSP.random_euclidean(30, rng=0)
     res = solve(problem, rng=0, local_search=False, time_limit=1e-6, target=False)
-    assert res.status == "time_limit" and res.nit == 1 and not res.success
+    assert res.status == "time_limit" and res.nit <= 1 and not res.success
     res = solve(problem, rng=0, local_search=False, callback=lambda r: True, target=False)
     assert res.status == "callback" and res.nit == 1
 

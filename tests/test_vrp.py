@@ -4,12 +4,21 @@ local search, solve on a tiny instance with a brute-forced optimum, bad input.""
 from __future__ import annotations
 
 import itertools
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from cemopt.problems.vrp import CVRP, OPTIMA, euc_2d, improve_routes, solve
+from cemopt.problems.vrp import (
+    CVRP,
+    OPTIMA,
+    ROUTE_MOVES,
+    default_local_search,
+    euc_2d,
+    improve_routes,
+    solve,
+)
 
 vrplib = pytest.importorskip("vrplib")
 
@@ -157,6 +166,45 @@ def test_local_search_keeps_feasibility_and_never_worsens():
         assert improve_routes(problem, better) == better
 
 
+def test_local_search_past_its_deadline_returns_at_once():
+    problem = CVRP.random(60, capacity=30, rng=0)
+    routes = problem.split_routes(np.random.default_rng(1).permutation(np.arange(1, 61)))
+    now = time.perf_counter()
+    assert improve_routes(problem, routes, deadline=now - 1.0) == routes
+    assert improve_routes(problem, routes, deadline=now + 3600.0) == improve_routes(problem, routes)
+
+
+def test_local_search_moves_one_at_a_time():
+    """Each subset of moves reaches a local optimum of its own; all four together are at
+    least as good as any one of them, from the same start."""
+    rng = np.random.default_rng(5)
+    problem = CVRP.random(20, capacity=25, rng=rng)
+    routes = problem.split_routes(rng.permutation(np.arange(1, 21)))
+    every = problem.cost(improve_routes(problem, routes))
+    for move in ROUTE_MOVES:
+        better = improve_routes(problem, routes, moves=move)
+        problem.check_routes(better)
+        assert problem.cost(better) <= problem.cost(routes)
+        assert improve_routes(problem, better, moves=move) == better
+    assert every <= problem.cost(improve_routes(problem, routes, moves="relocate"))
+
+
+def test_default_local_search_leaves_out_2opt_on_asymmetric_distances():
+    symmetric = CVRP.random(5, capacity=10, rng=0)
+    assert symmetric.symmetric
+    assert default_local_search(symmetric) == "relocate+swap+2-opt+2-opt*"
+    d = symmetric.distances.copy()
+    d[0, 1] += 1
+    skew = CVRP(d, symmetric.demands, symmetric.capacity)
+    assert not skew.symmetric and default_local_search(skew) == "relocate+swap+2-opt*"
+    res = solve(skew, rng=0, max_iter=20)  # True on asymmetric distances: no 2-opt
+    skew.check_routes(res.x)
+    with pytest.raises(ValueError, match="`local_search` must not use 2-opt on asymmetric"):
+        solve(skew, local_search="2-opt")
+    with pytest.raises(ValueError, match="`moves` must not use 2-opt on asymmetric"):
+        improve_routes(skew, [[1, 2, 3, 4, 5]], moves="relocate+2-opt")
+
+
 # ------------------------------------------------------------------------ solve
 def tiny_optimum(problem: CVRP) -> float:
     """Every order of the customers times every way to cut it: all solutions."""
@@ -167,7 +215,7 @@ def tiny_optimum(problem: CVRP) -> float:
     )
 
 
-@pytest.mark.parametrize("local_search", [False, True])
+@pytest.mark.parametrize("local_search", [False, True, "relocate+2-opt*"])
 def test_solve_finds_the_brute_force_optimum(local_search):
     problem = CVRP.random(6, capacity=15, rng=11)
     optimum = tiny_optimum(problem)
@@ -179,10 +227,102 @@ def test_solve_finds_the_brute_force_optimum(local_search):
 
 def test_solve_respects_the_fleet_and_reaches_a_small_cvrplib_optimum(shared_data):
     problem = CVRP.from_vrplib(shared_data / "cvrplib" / "P-n16-k8.vrp")  # 8 trucks, tight
-    res = solve(problem, rng=0, local_search=True, time_limit=5)
+    res = solve(problem, rng=0, time_limit=5)  # local search on, the default
     problem.check_routes(res.x)
     assert len(res.x) <= 8
     assert res.fun == 450 and res.status == "target"
+
+
+def test_local_search_true_is_the_default_moves_and_improve_routes_passes_as_a_callable():
+    problem = CVRP.random(10, capacity=20, rng=4)
+    runs = [
+        solve(problem, rng=2, local_search=ls, target=False, max_iter=5)
+        for ls in (True, default_local_search(problem), improve_routes)
+    ]
+    assert solve(problem, rng=2, target=False, max_iter=5).fun == runs[0].fun
+    assert all(r.x == runs[0].x and r.fun == runs[0].fun for r in runs)
+
+
+def test_callable_local_search_gets_the_deadline():
+    problem = CVRP.random(10, capacity=20, rng=4)
+    seen = []
+
+    def search(problem, routes, *, deadline):
+        seen.append(deadline)
+        return routes[::-1]
+
+    solve(problem, rng=0, local_search=search, target=False, max_iter=2)
+    assert seen and all(d is None for d in seen)
+    seen.clear()
+    before = time.perf_counter()
+    solve(problem, rng=0, local_search=search, target=False, max_iter=2, time_limit=600)
+    assert seen and all(before + 600 <= d <= time.perf_counter() + 600 for d in seen)
+
+
+def test_time_limit_holds_when_one_iteration_is_long():
+    """120 customers, 2400 giant tours a batch: the split and the route moves make an
+    iteration long; the run still ends near the limit."""
+    problem = CVRP.random(120, capacity=40, rng=0)
+    start = time.perf_counter()
+    res = solve(problem, rng=0, time_limit=1.0, target=False)
+    seconds = time.perf_counter() - start
+    assert res.status == "time_limit" and not res.success
+    assert seconds < 15.0  # generous: the limit plus at most about one batch
+    if res.x is not None:  # None only when stopped before the first tour was scored
+        problem.check_routes(res.x)
+
+
+def test_max_evals_target_false_and_progress(capsys):
+    problem = CVRP.random(8, capacity=15, rng=3)
+    res = solve(problem, rng=0, max_evals=1200, target=False, progress=True)
+    assert res.status == "max_evals" and res.nfev == 1200
+    assert capsys.readouterr().err
+
+
+ALLOWED = (
+    r"`local_search` must be True, False, one of \['relocate', 'swap', '2-opt', '2-opt\*'\] "
+    r"or a callable local_search\(problem, routes, \*, deadline\) -> routes"
+)
+
+
+@pytest.mark.parametrize(
+    ("local_search", "error", "match"),
+    [
+        ("3-opt", ValueError, ALLOWED + r", or several .* but got local_search='3-opt'"),
+        ("swap+swap", ValueError, ALLOWED + r", or several .* \(each once\), but got "),
+        (None, TypeError, ALLOWED + r" \(or several .*\), but got local_search=None"),
+        (lambda problem, routes: routes, TypeError, ALLOWED + r", but got a callable with"),
+    ],
+)
+def test_bad_local_search(local_search, error, match):
+    with pytest.raises(error, match=match):
+        solve(CVRP.random(5, capacity=10, rng=0), local_search=local_search)
+
+
+def test_bad_local_search_result_and_options():
+    problem = CVRP.random(5, capacity=10, rng=0)
+
+    def drops(problem, routes, *, deadline):
+        return routes[1:]
+
+    with pytest.raises(
+        ValueError, match=r"`local_search` must return routes that serve every customer 1..5"
+    ):
+        solve(problem, local_search=drops, target=False, max_iter=3)
+    with pytest.raises(ValueError, match="`0 < time_limit` must hold, but got time_limit=-1"):
+        solve(problem, time_limit=-1)
+    with pytest.raises(TypeError, match="`callback` must be callable or None"):
+        solve(problem, callback=3)
+    with pytest.raises(TypeError, match="`n_improve` must be an integer"):
+        solve(problem, n_improve=1.5)
+    with pytest.raises(ValueError, match=r"`moves` must be one of \['relocate'"):
+        improve_routes(problem, [[1, 2, 3, 4, 5]], moves="or-opt")
+    with pytest.raises(TypeError, match=r"`moves` must be None or names"):
+        improve_routes(problem, [[1, 2, 3, 4, 5]], moves=["swap"])
+    with pytest.raises(ValueError, match=r"`routes` must serve every customer 1..5 exactly once"):
+        improve_routes(problem, [[1, 2, 3]])
+    with pytest.raises(TypeError, match="`deadline` must be a real number"):
+        improve_routes(problem, [[1, 2, 3, 4, 5]], deadline="now")
 
 
 # -------------------------------------------------------------------- bad input

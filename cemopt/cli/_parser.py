@@ -73,16 +73,21 @@ def build_parser() -> argparse.ArgumentParser:
         "tsp",
         help="a TSPLIB .tsp/.atsp file, by CE over tours with 2-opt/or-opt on the elite",
         description="Shortest tour of a TSPLIB instance: CE over cemopt.Permutation with "
-        "local search on the elite (or plain CE). Prints the tour in TSPLIB node numbers. "
-        "No --executor or --checkpoint: the TSP solver does not take them.",
+        "local search on the elite (2-opt and or-opt on a symmetric instance, or-opt on an "
+        "asymmetric one), or plain CE with --no-local-search. The time limit holds inside "
+        "the local search too. Prints the tour in TSPLIB node numbers. No --executor or "
+        "--checkpoint: the TSP solver does not take them.",
         allow_abbrev=False,
     )
     tsp.add_argument("file", metavar="FILE", help="TSPLIB file (.tsp or .atsp)")
     tsp.add_argument("--time-limit", type=_positive_float, metavar="S", help="seconds")
+    tsp.add_argument("--max-evals", type=_positive_int, help="tours scored, at most")
     tsp.add_argument("--max-iter", type=_positive_int, default=500, help="iterations (500)")
     tsp.add_argument("--n-samples", type=_positive_int, help="tours per iteration")
     tsp.add_argument(
-        "--no-local-search", action="store_true", help="plain CE (the reference method)"
+        "--no-local-search",
+        action="store_true",
+        help="plain CE, the reference method (default: local search on the elite)",
     )
     _add_target(tsp, "stop at a tour this short (default: the known optimum)")
     _add_common(tsp, progress=True, plot="the tour (or the history without coordinates)")
@@ -90,23 +95,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     vrp = problems.add_parser(
         "vrp",
-        help="a CVRPLIB .vrp file (needs vrplib), by CE over giant tours",
+        help="a CVRPLIB .vrp file (needs vrplib), by CE over giant tours with route moves",
         description="Capacitated vehicle routing on a CVRPLIB instance: CE over giant "
-        "tours split optimally into routes. Reads files with vrplib (pip install "
-        "'cemopt[routing]'). No --executor, --progress or --checkpoint.",
+        "tours split optimally into routes, with local search (relocate, swap, 2-opt, "
+        "2-opt*) on the routes of the best tours, or plain CE with --no-local-search. "
+        "Reads files with vrplib (pip install 'cemopt[routing]'). No --executor or "
+        "--checkpoint.",
         allow_abbrev=False,
     )
     vrp.add_argument("file", metavar="FILE", help="CVRPLIB file (.vrp)")
     vrp.add_argument("--time-limit", type=_positive_float, metavar="S", help="seconds")
+    vrp.add_argument("--max-evals", type=_positive_int, help="giant tours scored, at most")
     vrp.add_argument("--max-iter", type=_positive_int, help="iterations")
     vrp.add_argument("--n-samples", type=_positive_int, help="giant tours per iteration")
-    vrp.add_argument("--local-search", action="store_true", help="improve the best routes")
+    vrp.add_argument(
+        "--no-local-search",
+        action="store_true",
+        help="plain CE, the reference method (default: local search on the best routes)",
+    )
     vrp.add_argument(
         "--max-vehicles",
         default="auto",
         help="'auto' (the trucks stated in the file), 'none', or a number",
     )
-    _add_common(vrp, plot="the routes")
+    _add_target(vrp, "stop at routes this cheap (default: the known optimum)")
+    _add_common(vrp, progress=True, plot="the routes")
     vrp.set_defaults(handler=_solve_vrp)
 
     maxcut = problems.add_parser(

@@ -18,7 +18,6 @@ from ._common import (
     _g,
     _one_line,
     _optimize_fields,
-    _Progress,
     _read_edge_list,
     _run_lines,
     _vector,
@@ -149,28 +148,24 @@ def _solve_maxcut(args: argparse.Namespace) -> Report:
 
 
 def _solve_tsp(args: argparse.Namespace) -> Report:
-    from cemopt.problems.tsp import TSP
+    from cemopt.problems.tsp import TSP, default_local_search
     from cemopt.problems.tsp import solve as solve_tsp
 
     _check_input(args.file, "TSPLIB file")
     problem = TSP.from_tsplib(args.file)
     target = False if args.no_target else args.target
-    progress = _Progress(args.max_iter) if args.progress else None
     start = time.perf_counter()
-    try:
-        res = solve_tsp(
-            problem,
-            rng=args.seed,
-            local_search=False if args.no_local_search else None,
-            n_samples=args.n_samples,
-            max_iter=args.max_iter,
-            time_limit=args.time_limit,
-            target=target,
-            callback=progress,
-        )
-    finally:
-        if progress is not None:
-            progress.close()
+    res = solve_tsp(
+        problem,
+        rng=args.seed,
+        local_search=not args.no_local_search,
+        max_evals=args.max_evals,
+        time_limit=args.time_limit,
+        progress=args.progress,
+        n_samples=args.n_samples,
+        max_iter=args.max_iter,
+        target=target,
+    )
     seconds = time.perf_counter() - start
     tour = np.asarray(res.x) + 1  # TSPLIB numbers its nodes from 1
     gap = None if problem.optimum is None else (res.fun - problem.optimum) / problem.optimum
@@ -187,7 +182,7 @@ def _solve_tsp(args: argparse.Namespace) -> Report:
         **_optimize_fields(res, seconds),
     }
     known = "" if gap is None else f" (optimum {problem.optimum:g}, gap {100 * gap:.2f} %)"
-    method = "plain CE" if args.no_local_search else "CE + local search"
+    method = "plain CE" if args.no_local_search else f"CE + {default_local_search(problem)}"
     lines = [
         f"{problem.name}: {problem.n} nodes, {'symmetric' if problem.symmetric else 'asymmetric'}"
         f", {method}",
@@ -210,7 +205,7 @@ def _solve_tsp(args: argparse.Namespace) -> Report:
 def _solve_vrp(args: argparse.Namespace) -> Report:
     import importlib.util
 
-    from cemopt.problems.vrp import CVRP
+    from cemopt.problems.vrp import CVRP, default_local_search
     from cemopt.problems.vrp import solve as solve_vrp
 
     _check_input(args.file, "CVRPLIB file")
@@ -238,10 +233,13 @@ def _solve_vrp(args: argparse.Namespace) -> Report:
     res = solve_vrp(
         problem,
         rng=args.seed,
-        local_search=args.local_search,
+        local_search=not args.no_local_search,
+        max_evals=args.max_evals,
+        time_limit=args.time_limit,
+        progress=args.progress,
         n_samples=args.n_samples,
         max_iter=args.max_iter,
-        time_limit=args.time_limit,
+        target=False if args.no_target else args.target,
     )
     seconds = time.perf_counter() - start
     routes = [list(map(int, route)) for route in res.x]
@@ -262,7 +260,7 @@ def _solve_vrp(args: argparse.Namespace) -> Report:
     known = "" if gap is None else f" (optimum {problem.optimum:g}, gap {100 * gap:.2f} %)"
     lines = [
         f"{problem.name}: {problem.n_customers} customers, capacity {problem.capacity:g}, "
-        f"{'CE + route local search' if args.local_search else 'CE'}",
+        + ("plain CE" if args.no_local_search else f"CE + {default_local_search(problem)}"),
         f"  cost        {_g(res.fun, 10)}{known}",
         f"  routes      {len(routes)} (customers numbered as in CVRPLIB .sol files)",
         *(f"    Route #{k}: {' '.join(map(str, r))}" for k, r in enumerate(routes, 1)),
