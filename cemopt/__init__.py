@@ -9,7 +9,7 @@ True
 
 from . import validation
 from ._version import __version__
-from .errors import CemoptWarning, ConvergenceWarning, DegenerateFitError
+from .errors import CemoptWarning, CheckpointError, ConvergenceWarning, DegenerateFitError
 from .evaluate import Evaluator
 from .families import (
     Bernoulli,
@@ -25,7 +25,7 @@ from .families import (
     is_family,
 )
 from .optimize import CrossEntropy, DynamicSmoothing, maximize, minimize
-from .rare_event import crude_monte_carlo, estimate
+from .rare_event import RareEventCE, crude_monte_carlo, estimate
 from .result import History, LevelHistory, OptimizeResult, RareEventResult
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "Bernoulli",
     "Categorical",
     "CemoptWarning",
+    "CheckpointError",
     "ConvergenceWarning",
     "CrossEntropy",
     "DegenerateFitError",
@@ -52,6 +53,7 @@ __all__ = [
     "crude_monte_carlo",
     "estimate",
     "LevelHistory",
+    "RareEventCE",
     "RareEventResult",
     "maximize",
     "minimize",

@@ -20,8 +20,13 @@ from .families import MultivariateNormal
 
 
 def scales_adaptively(family: Any) -> bool:
-    """Whether the family supports adaptive variance scaling (``rescaled``, ``whiten``)."""
-    return callable(getattr(family, "rescaled", None)) and callable(getattr(family, "whiten", None))
+    """Whether the family supports adaptive variance scaling (``rescaled``, ``whiten``
+    and an integer ``dim``, which sets the multiplier's patience)."""
+    return (
+        callable(getattr(family, "rescaled", None))
+        and callable(getattr(family, "whiten", None))
+        and isinstance(getattr(family, "dim", None), (int, np.integer))
+    )
 
 
 def default_elite_frac(family: Any) -> float:

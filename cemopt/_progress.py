@@ -8,7 +8,8 @@ from typing import Any, TextIO
 
 class ProgressBar:
     """Redraws one line per iteration: a bar over the budget, iterations, evaluations,
-    the best value so far. The bar follows ``max_evals`` when set, else ``max_iter``.
+    and the values the run reports (the best so far, the current level, ...). The bar
+    follows ``max_evals`` when set, else ``max_iter``.
 
     >>> import io
     >>> stream = io.StringIO()
@@ -31,7 +32,8 @@ class ProgressBar:
         self.width = width
         self._drawn = False
 
-    def update(self, *, nit: int, nfev: int, best: Any) -> None:
+    def update(self, *, nit: int, nfev: int, **shown: Any) -> None:
+        """Redraw with these counters and the named values in ``shown``."""
         if self.max_evals is not None:
             done = nfev / self.max_evals
         else:
@@ -39,7 +41,8 @@ class ProgressBar:
         done = min(max(done, 0.0), 1.0)
         filled = round(done * self.width)
         bar = "#" * filled + " " * (self.width - filled)
-        self.stream.write(f"\r[{bar}] {done:4.0%} iter {nit}  nfev {nfev}  best {best:.6g}")
+        values = "".join(f"  {name.replace('_', ' ')} {_number(v)}" for name, v in shown.items())
+        self.stream.write(f"\r[{bar}] {done:4.0%} iter {nit}  nfev {nfev}{values}")
         self.stream.flush()
         self._drawn = True
 
@@ -47,3 +50,10 @@ class ProgressBar:
         if self._drawn:
             self.stream.write("\n")
             self.stream.flush()
+
+
+def _number(value: Any) -> str:
+    try:
+        return f"{value:.6g}"
+    except (TypeError, ValueError):
+        return str(value)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["CemoptWarning", "ConvergenceWarning", "DegenerateFitError"]
+__all__ = ["CemoptWarning", "CheckpointError", "ConvergenceWarning", "DegenerateFitError"]
 
 
 class CemoptWarning(UserWarning):
@@ -19,4 +19,12 @@ class DegenerateFitError(ValueError):
     It is a ``ValueError`` so that callers who fit families by hand can catch it as
     bad input; the optimiser catches it and ends the run with status
     ``"degenerate elite"`` rather than returning NaN parameters.
+    """
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file is damaged, edited, or not a cemopt checkpoint.
+
+    The message names the file and what is wrong with it. It is a ``ValueError``, so
+    ``except ValueError`` catches it with every other bad input.
     """

@@ -11,9 +11,6 @@ from __future__ import annotations
 import inspect
 import logging
 import math
-import numbers
-import time
-import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -26,13 +23,14 @@ from . import _defaults
 from . import checkpoint as _checkpoint
 from ._batch import batch_len, copy_row, take_rows
 from ._progress import ProgressBar
-from ._validation import as_rng, check_int, check_real
-from .errors import CemoptWarning, DegenerateFitError
-from .evaluate import Evaluator
+from ._run import BUDGET_STOPS, CERun, drive
+from ._validation import check_int, check_real
+from .errors import DegenerateFitError
+from .evaluate import DEFAULT_BLOCK_SIZE, Evaluator
 from .families._base import degeneracy_of, is_family
 from .families._information import step_information
-from .result import STATUS_MESSAGES, History, OptimizeResult
-from .step import ce_step, n_elite
+from .result import HISTORY_COLUMNS, STATUS_MESSAGES, History, OptimizeResult
+from .step import accepts_scale_alpha, ce_step, n_elite
 
 __all__ = ["CrossEntropy", "DynamicSmoothing", "minimize", "maximize"]
 
@@ -74,7 +72,7 @@ class DynamicSmoothing:
         return self.beta - self.beta * (1.0 - 1.0 / t) ** self.q
 
 
-class CrossEntropy:
+class CrossEntropy(CERun):
     r"""The cross-entropy method as an ask/tell optimiser.
 
     >>> import numpy as np, cemopt as ce
@@ -126,10 +124,12 @@ class CrossEntropy:
         ``time_limit``, ``max_iter=1000``. The last batch is cut to the remaining
         ``max_evals``.
     time_limit : float, optional
-        Wall-clock budget in seconds from the first :meth:`ask`, checked after each
-        iteration (a run can overshoot by one iteration). Unlike the other rules it
-        makes the result depend on the machine's speed; a resumed run starts a new
-        clock.
+        Wall-clock budget in seconds from the first :meth:`ask`. :func:`minimize`
+        checks it inside the scoring of a batch too (before every block of rows, or
+        every sample of a non-vectorised objective), keeps the evaluations made and
+        stops there; with ask/tell it is checked after each :meth:`tell`. Unlike the
+        other rules it makes the result depend on the machine's speed; a resumed run
+        starts a new clock.
     target : float, optional
         Stop once a value at least this good is found.
     patience : int, optional
@@ -171,6 +171,13 @@ class CrossEntropy:
     termination : dict
         Empty while running; then ``{rule: detail}`` naming the rule that fired.
     """
+
+    COLUMNS = HISTORY_COLUMNS
+    KIND = "optimize"
+    NAN_WARNING = (
+        "The objective returned NaN; such samples count as the worst value and are never "
+        "elite (res.n_nan counts them)."
+    )
 
     def __init__(
         self,
@@ -214,6 +221,13 @@ class CrossEntropy:
                 f"elite_frac={elite_frac!r}, n_samples={n_samples!r}."
             )
         self.smoothing = check_real(smoothing, "smoothing", low=0, high=1, low_open=True)
+        # optional family members are probed, never assumed (see cemopt.families.capabilities)
+        self._scale_alpha_ok = accepts_scale_alpha(family)
+        if scale_smoothing is not None and not self._scale_alpha_ok:
+            raise TypeError(
+                f"`scale_smoothing` needs a family whose blend takes `scale_alpha`, but "
+                f"{type(family).__name__}.blend does not; leave scale_smoothing=None."
+            )
         if scale_smoothing is not None and not callable(scale_smoothing):
             scale_smoothing = check_real(
                 scale_smoothing, "scale_smoothing", low=0, high=1, low_open=True
@@ -227,13 +241,7 @@ class CrossEntropy:
                 f"`variance_scaling` must be True or False, but got {variance_scaling=!r}."
             )
         self.variance_scaling = bool(variance_scaling)
-        self.max_iter = check_int(max_iter, "max_iter", minimum=1, allow_none=True)
-        self.max_evals = check_int(max_evals, "max_evals", minimum=1, allow_none=True)
-        self.time_limit = check_real(
-            time_limit, "time_limit", low=0, low_open=True, allow_none=True
-        )
-        if self.max_iter is None and self.max_evals is None and self.time_limit is None:
-            self.max_iter = 1000
+        self._init_budgets(max_iter=max_iter, max_evals=max_evals, time_limit=time_limit, rng=rng)
         self.target = check_real(target, "target", allow_none=True)
         if patience is None:
             patience = _defaults.default_patience(family, variance_scaling)
@@ -244,7 +252,6 @@ class CrossEntropy:
         self.restarts = check_int(restarts, "restarts", minimum=0, allow_none=True)
         self.restart_growth = check_real(restart_growth, "restart_growth", low=1)
         self.keep_params = bool(keep_params)
-        self.rng = as_rng(rng)
 
         self.initial_family = family
         self.family = family
@@ -253,9 +260,6 @@ class CrossEntropy:
         self._initial_degeneracy = degeneracy_of(family)
         self._scaling = self.variance_scaling and _defaults.scales_adaptively(family)
         # counters and bests, all in the internal "smaller is better" orientation
-        self.nit = 0
-        self.nfev = 0
-        self.n_nan = 0
         self._t = 0  # iterations since the last (re)start, for schedules
         self._restart = 0
         self._best_x: Any = None
@@ -263,20 +267,15 @@ class CrossEntropy:
         self._best_level = np.inf
         self._stall = 0
         self._last_kl = np.nan  # KL of the last update, for kl_tol
-        self._warned_nan = False
         self._scale = 1.0  # variance multiplier (adaptive variance scaling)
         self._no_improvement = 0  # iterations without improvement, for the scale decay
         self._restart_best = np.inf  # best score since the last (re)start
-        self._started: float | None = None  # perf_counter at the first ask, for time_limit
-        self.termination: dict[str, Any] = {}
-        self._rows: list[dict[str, Any]] = []
         self._params: dict[str, list] = {}
 
     # ----------------------------------------------------------------- ask / tell
     def ask(self) -> Any:
         """Draw the next batch (an ``(n, ...)`` array, or a dict for ``Product``)."""
-        if self._started is None:
-            self._started = time.perf_counter()
+        self._start_clock()
         n = self.n_samples
         if self.max_evals is not None:
             n = max(1, min(n, self.max_evals - self.nfev))
@@ -296,31 +295,10 @@ class CrossEntropy:
         ``X`` need not come from :meth:`ask`: any batch of the family's shape works.
         """
         n = batch_len(X)
-        scores = np.asarray(values, dtype=float)
-        if scores.shape != (n,):
-            raise ValueError(
-                f"`values` must have one entry per sample: got {scores.size} values "
-                f"(shape {scores.shape}) for {n} samples."
-            )
-        if self.termination:
-            raise RuntimeError(f"tell() after the run stopped ({self.termination}).")
-        scores = self._sign * scores
-        nan = np.isnan(scores)
-        if nan.any():
-            self.n_nan += int(nan.sum())
-            if not self._warned_nan:
-                warnings.warn(
-                    "The objective returned NaN; such samples count as the worst value and "
-                    "are never elite (res.n_nan counts them).",
-                    CemoptWarning,
-                    stacklevel=2,
-                )
-                self._warned_nan = True
-        self.nfev += n
-        if not nan.all():
-            i = int(np.nanargmin(scores))
-            if scores[i] < self._best or self._best_x is None:
-                self._best, self._best_x = float(scores[i]), copy_row(X, i)
+        if n == 0:
+            raise ValueError("`X` must hold at least one sample, but got an empty batch.")
+        scores = self._sign * self._scores(X, values, n)
+        self._update_best(X, scores)
 
         self._t += 1
         alpha, scale_alpha = self.smoothing, self._scale_alpha(self._t)
@@ -352,6 +330,17 @@ class CrossEntropy:
         self._record(scores, outcome.level, outcome.elite.size, alpha, scale_alpha, information)
         self._check_stop(scores)
 
+    def _update_best(self, X: Any, scores: np.ndarray) -> None:
+        if np.isnan(scores).all():
+            return
+        i = int(np.nanargmin(scores))
+        if scores[i] < self._best or self._best_x is None:
+            self._best, self._best_x = float(scores[i]), copy_row(X, i)
+
+    def _absorb_partial(self, X: Any, scores: np.ndarray) -> None:
+        # rows of a batch cut short: they count for the best so far, not for an update
+        self._update_best(X, self._sign * scores)
+
     def _adapt_scale(self, X: Any, scores: np.ndarray, elite: np.ndarray) -> None:
         """Adaptive variance scaling (AMaLGaM's AVS with the standard-deviation ratio).
 
@@ -378,10 +367,6 @@ class CrossEntropy:
         if self._scale < 1.0 and self._no_improvement < patience:
             self._scale = 1.0
 
-    def stop(self) -> bool:
-        """True once a stopping rule has fired (see :attr:`termination`)."""
-        return bool(self.termination)
-
     def result(self) -> OptimizeResult:
         """The best sample found so far, with the rule that ended the run."""
         status = next(iter(self.termination), "running")
@@ -396,15 +381,21 @@ class CrossEntropy:
             status=status,
             message=message,
             family=self.family,
-            history=History.from_rows(self._rows, self._params),
+            history=History.from_columns(self._columns, self._params),
             x_mode=mode() if callable(mode) else None,
             n_nan=self.n_nan,
             interrupted=status == "interrupted",
             n_restarts=self._restart,
         )
 
+    def _progress_fields(self) -> dict[str, Any]:
+        best = self._sign * self._best if self._best_x is not None else float("nan")
+        return {"nit": self.nit, "nfev": self.nfev, "best": best}
+
     # ------------------------------------------------------------------ stopping
     def _scale_alpha(self, t: int) -> float | None:
+        if not self._scale_alpha_ok:
+            return None
         if self.scale_smoothing is None:
             k = n_elite(self.elite_frac, self.n_samples)
             return _defaults.default_scale_alpha(self.family, self.smoothing, k)
@@ -435,13 +426,6 @@ class CrossEntropy:
         if self._out_of_time():
             return {"time_limit": self.time_limit}
         return None
-
-    def _out_of_time(self) -> bool:
-        return (
-            self.time_limit is not None
-            and self._started is not None
-            and time.perf_counter() - self._started >= self.time_limit
-        )
 
     def _local_convergence(self, scores: np.ndarray) -> dict[str, Any] | None:
         if self.degeneracy_tol is not None:
@@ -475,7 +459,7 @@ class CrossEntropy:
 
     def _record(self, scores, level, n_elite_, alpha, scale_alpha, information) -> None:
         finite = scores[~np.isnan(scores)]
-        self._rows.append(
+        self._columns.append(
             {
                 "level": self._sign * level,
                 "best": self._sign * finite.min() if finite.size else np.nan,
@@ -499,23 +483,16 @@ class CrossEntropy:
                 self._params.setdefault(name, []).append(np.array(value))
 
     # --------------------------------------------------------------- checkpoints
-    def save(self, path: str | PathLike) -> None:
-        """Write the state of the run to ``path`` (one ``.npz`` file, no pickle).
-
-        :meth:`load` with the same initial family and settings continues exactly
-        where this run stopped: same samples, same result, bit for bit.
-        """
+    def _state(self) -> dict[str, Any]:
         params = getattr(self.family, "params", None)
         if not isinstance(params, dict) or not callable(getattr(self.family, "with_params", None)):
             raise TypeError(
                 f"Checkpoints need a family with `params` and `with_params`; "
                 f"{type(self.family).__name__} has not both."
             )
-        best_x = self._best_x
-        state = {
-            "settings": self._settings(),
+        return {
+            "initial_family": _checkpoint.family_fingerprint(self.initial_family),
             "family": dict(params),
-            "rng": self.rng.bit_generator.state,
             "counters": {
                 "nit": self.nit,
                 "nfev": self.nfev,
@@ -530,62 +507,76 @@ class CrossEntropy:
                 "scale": self._scale,
                 "no_improvement": self._no_improvement,
                 "restart_best": self._restart_best,
+                "last_kl": self._last_kl,
             },
-            "best_x": best_x,
-            "termination": {k: _plain(v) for k, v in self.termination.items()},
-            "rows": {
-                k: np.array([r[k] for r in self._rows])
-                for k in (self._rows[0] if self._rows else {})
-            },
-            "params_history": {k: np.array(v) for k, v in self._params.items()},
+            "best_x": self._best_x,
         }
-        _checkpoint.save_state(path, state)
 
     @classmethod
     def load(cls, path: str | PathLike, family: Any, **settings: Any) -> CrossEntropy:
         """Continue a run saved with :meth:`save`.
 
         ``family`` and ``settings`` must be those the run was started with (the
-        initial family, not the current one); a differing setting raises
-        ``ValueError`` naming it.
+        initial family, not the current one); a differing setting, or a family of
+        another kind, dimension, bounds or initial parameters, raises ``ValueError``
+        naming it. A damaged or edited file raises :class:`cemopt.CheckpointError`
+        naming the file and what is wrong.
         """
         state = _checkpoint.load_state(path)
         settings.pop("rng", None)
         opt = cls(family, **settings)
-        saved = state["settings"]
-        for name, value in opt._settings().items():
-            if saved.get(name) != value:
-                raise ValueError(
-                    f"`{name}` must match the checkpoint {path}: it was saved with "
-                    f"{name}={saved.get(name)!r}, but got {name}={value!r}."
+        r = opt._load_common(path, state)
+        _checkpoint.check_fingerprint(r.get("initial_family"), family, path, "family")
+        opt.family = _checkpoint.restore_family(family, r.dict("family"), path, "family")
+        c = ("counters",)
+        nfev = r.int(*c, "nfev")
+        opt.nfev = nfev
+        opt.nit = r.int(*c, "nit", maximum=len(opt._columns))
+        opt.n_nan = r.int(*c, "n_nan", maximum=nfev)
+        opt._restart = r.int(*c, "restart", maximum=max(len(opt._columns), 0))
+        opt._t = r.int(*c, "t", maximum=len(opt._columns))
+        opt.n_samples = r.int(*c, "n_samples", minimum=1)
+        opt._stall = r.int(*c, "stall", maximum=len(opt._columns))
+        opt._no_improvement = r.int(*c, "no_improvement")
+        opt._best = r.real(*c, "best", allow_inf=True)
+        opt._best_level = r.real(*c, "best_level", allow_inf=True, allow_nan=True)
+        opt._restart_best = r.real(*c, "restart_best", allow_inf=True)
+        opt._scale = r.real(*c, "scale", low=np.finfo(float).tiny)
+        opt._last_kl = r.real(*c, "last_kl", allow_inf=True, allow_nan=True)
+        opt._warned_nan = r.bool(*c, "warned_nan")
+        best_x = r.get("best_x")
+        if (best_x is None) != (opt._best == np.inf):
+            raise _checkpoint.CheckpointError(
+                f"{path}: the saved best value and best sample disagree (best="
+                f"{opt._best!r}, best sample {'missing' if best_x is None else 'present'})."
+            )
+        if best_x is not None:
+            _checkpoint.check_sample_shape(best_x, family, path, "best sample")
+        opt._best_x = best_x
+        if len(opt._columns):
+            if opt._columns.last("nfev") > nfev:
+                raise _checkpoint.CheckpointError(
+                    f"{path}: its history records more evaluations "
+                    f"({opt._columns.last('nfev'):.0f}) than its counters ({nfev})."
                 )
-        opt.family = family.with_params(state["family"])
-        opt.rng = _checkpoint.rng_from_state(state["rng"])
-        c = state["counters"]
-        opt.nit, opt.nfev, opt.n_nan, opt._t = c["nit"], c["nfev"], c["n_nan"], c["t"]
-        opt._restart, opt.n_samples, opt._stall = c["restart"], c["n_samples"], c["stall"]
-        opt._best, opt._best_level, opt._warned_nan = c["best"], c["best_level"], c["warned_nan"]
-        opt._scale, opt._no_improvement = c["scale"], c["no_improvement"]
-        opt._restart_best = c["restart_best"]
-        opt._best_x = state["best_x"]
+        elif opt.nit:
+            raise _checkpoint.CheckpointError(f"{path}: {opt.nit} iterations but no history rows.")
+        saved_stop = r.dict("termination")
+        if len(saved_stop) > 1 or not set(saved_stop) <= set(STATUS_MESSAGES):
+            raise r.fail(("termination",), "one stopping rule", sorted(saved_stop))
         # A budget stop is judged again under the budgets given now, so that a finished
         # run can be extended; a convergence stop stands.
-        saved_stop = dict(state["termination"])
-        if saved_stop and next(iter(saved_stop)) not in ("target", "max_evals", "max_iter"):
+        if saved_stop and next(iter(saved_stop)) not in BUDGET_STOPS:
             opt.termination = saved_stop
         else:
             opt.termination = opt._budget_stop() or {}
-        rows = state["rows"]
-        n_rows = len(next(iter(rows.values()))) if rows else 0
-        opt._rows = [{k: v[i].item() for k, v in rows.items()} for i in range(n_rows)]
-        opt._params = {k: list(v) for k, v in state["params_history"].items()}
         return opt
 
     def _settings(self) -> dict[str, Any]:
         """The settings a resumed run must share (callable schedules are not compared).
 
-        Budgets (``max_iter``, ``max_evals``, ``target``) may differ: a resumed run can
-        be given more time.
+        Budgets (``max_iter``, ``max_evals``, ``time_limit``, ``target``) may differ: a
+        resumed run can be given more.
         """
         return {
             "n_samples": self._initial_n_samples,
@@ -608,6 +599,47 @@ class CrossEntropy:
             "restart_growth": self.restart_growth,
             "keep_params": self.keep_params,
         }
+
+    # the parameter history (keep_params) is stored beside the columns in the row log
+    def _param_layout(self) -> dict[str, list[int]]:
+        if not self.keep_params:
+            return {}
+        params = getattr(self.initial_family, "params", None)
+        if not isinstance(params, dict):
+            return {}
+        return {name: list(np.shape(v)) for name, v in _flatten(params).items()}
+
+    def _extra_layout(self) -> dict[str, Any]:
+        return self._param_layout()
+
+    def _extra_width(self) -> int:
+        return sum(math.prod(shape) for shape in self._param_layout().values())
+
+    def _history_records(self, start: int) -> np.ndarray:
+        records = self._columns.records(start)
+        layout = self._param_layout()
+        if not layout:
+            return records
+        parts = [records]
+        for name, shape in layout.items():
+            stacked = np.array(self._params.get(name, [])[start:], dtype=float)
+            if stacked.shape[1:] != tuple(shape) or len(stacked) != len(records):
+                raise TypeError(
+                    f"keep_params with checkpoints needs parameters of a fixed shape; "
+                    f"{name!r} changed shape during the run."
+                )
+            parts.append(stacked.reshape(len(records), -1))
+        return np.hstack(parts)
+
+    def _load_extra(self, records: np.ndarray) -> None:
+        layout = self._param_layout()
+        self._params = {}
+        offset = 0
+        for name, shape in layout.items():
+            size = math.prod(shape)
+            block = records[:, offset : offset + size].reshape(len(records), *shape)
+            self._params[name] = list(block)
+            offset += size
 
 
 def minimize(
@@ -632,6 +664,7 @@ def minimize(
     maximize: bool = False,
     vectorized: bool = False,
     executor: Executor | None = None,
+    block_size: int | None = DEFAULT_BLOCK_SIZE,
     catch: Sequence[type[BaseException]] | type[BaseException] = (),
     rng: Any = None,
     callback: Callable[[OptimizeResult], Any] | None = None,
@@ -665,18 +698,27 @@ maximize, keep_params, rng
     vectorized : bool, default False
         Whether ``f`` scores a whole batch at once.
     executor : concurrent.futures.Executor, optional
-        Score chunks of each batch on this executor (a process pool, Dask's
+        Score each batch in tasks on this executor (a process pool, Dask's
         ``Client.get_executor()``, ...). Results do not depend on it.
+    block_size : int or None, default 1024
+        Rows per call of a vectorised ``f``: every batch is scored as the same blocks
+        of rows whether serially or on an executor, so the result never depends on
+        the executor or the number of CPUs (not even the last bits of a BLAS
+        objective). The time limit is checked before every block. None: one call per
+        batch (see :class:`cemopt.Evaluator`).
     catch : exception type or tuple of types
         Exceptions from ``f`` that make a score NaN instead of stopping the run.
     callback : callable, optional
-        ``callback(intermediate_result)`` after each iteration; returning True or
-        raising StopIteration stops the run with status ``"callback"``.
+        ``callback(intermediate_result)`` after every iteration, the last one
+        included; returning True or raising StopIteration stops the run with status
+        ``"callback"``.
     progress : bool, default False
         Show a one-line progress bar on stderr (iterations, evaluations, best value).
         Each iteration is also logged at DEBUG level on the ``"cemopt"`` logger.
     checkpoint : path, optional
-        Save the state after every iteration to this ``.npz`` file.
+        Save the state after every iteration to this ``.npz`` file (and its history
+        to ``<checkpoint>.rows``; each write costs one iteration's worth, see
+        :mod:`cemopt.checkpoint`).
     improve : callable, optional
         ``improve(X, values) -> (X, values)``: a local search applied to each scored
         batch before the CE update (memetic CE, e.g. 2-opt on the best tours). It
@@ -692,7 +734,9 @@ maximize, keep_params, rng
     -------
     OptimizeResult
         ``x, fun, nit, nfev, success, status, message, family, history, x_mode``.
-        Ctrl-C returns the best so far with ``status="interrupted"``.
+        Ctrl-C returns the best so far with ``status="interrupted"``, the
+        evaluations of a batch it cut short included; a time limit that runs out
+        inside a batch does the same with ``status="time_limit"``.
 
     See Also
     --------
@@ -717,7 +761,9 @@ maximize, keep_params, rng
         restart_growth=restart_growth,
         keep_params=keep_params,
     )
-    score = Evaluator(f, vectorized=vectorized, executor=executor, catch=catch)
+    score = Evaluator(
+        f, vectorized=vectorized, executor=executor, block_size=block_size, catch=catch
+    )
     if callback is not None and not callable(callback):
         raise TypeError(f"`callback` must be callable or None, but got callback={callback!r}.")
     if improve is not None and not callable(improve):
@@ -726,34 +772,12 @@ maximize, keep_params, rng
         opt = CrossEntropy.load(resume, family, **settings)
     else:
         opt = CrossEntropy(family, rng=rng, **settings)
+    if checkpoint is not None:
+        opt._state()  # a family that cannot be checkpointed is refused before any work
     bar = ProgressBar(opt.max_iter, opt.max_evals) if progress else None
-    try:
-        while not opt.stop():
-            X = opt.ask()
-            values = score(X)
-            if improve is not None:  # memetic CE: local search on the batch before the update
-                X, values = improve(X, values)
-            opt.tell(X, values)
-            if checkpoint is not None:
-                opt.save(checkpoint)
-            row = opt._rows[-1]
-            logger.debug(
-                "iter %d  nfev %d  level %.6g  best %.6g",
-                opt.nit,
-                opt.nfev,
-                row["level"],
-                row["best_so_far"],
-            )
-            if bar is not None:
-                bar.update(nit=opt.nit, nfev=opt.nfev, best=row["best_so_far"])
-            if callback is not None and not opt.stop() and _callback_stops(callback, opt):
-                opt.termination = {"callback": True}
-    except KeyboardInterrupt:
-        opt.termination = {"interrupted": True}
-    finally:
-        if bar is not None:
-            bar.close()
-    return opt.result()
+    return drive(
+        opt, score, callback=callback, progress=bar, checkpoint=checkpoint, improve=improve
+    )
 
 
 def maximize(f: Callable[..., Any], family: Any, **kwargs: Any) -> OptimizeResult:
@@ -775,13 +799,6 @@ maximize.__signature__ = inspect.signature(minimize).replace(  # type: ignore[at
 )
 
 
-def _callback_stops(callback: Callable, opt: CrossEntropy) -> bool:
-    try:
-        return callback(opt.result()) is True
-    except StopIteration:
-        return True
-
-
 def _flatten(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for name, value in params.items():
@@ -790,11 +807,3 @@ def _flatten(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             flat[f"{prefix}{name}"] = value
     return flat
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, (np.generic,)):
-        return value.item()
-    if isinstance(value, numbers.Number) or value is None or isinstance(value, (str, bool)):
-        return value
-    return str(value)

@@ -1,17 +1,27 @@
 r"""Rare-event probabilities by multilevel cross-entropy importance sampling.
 
-:func:`estimate` finds an importance-sampling density in the nominal family's own
-parametric family (or any family given as ``proposal``) by a sequence of levels
-:math:`\gamma_1 < \gamma_2 < \dots \le \gamma`, each a CE step on the elite with
-likelihood-ratio weights :math:`W = f(x; u) / f(x; v)` (the same step as the optimiser,
-:func:`cemopt.step.ce_step`), then estimates
+:func:`estimate` runs the one CE loop (:mod:`cemopt._run`, the same as
+:func:`cemopt.minimize`) in its rare-event mode, :class:`RareEventCE`. What differs
+from optimisation is the level rule, the weights and the final estimate:
 
-.. math:: \hat\ell = \frac{1}{N_1} \sum_{i=1}^{N_1} I\{S(X_i) \ge \gamma\} W(X_i),
-          \qquad X_i \sim f(\cdot; \hat v_T)
+1. **Levels.** Each iteration draws ``n_samples`` from the current proposal
+   :math:`f(\cdot; v_{t-1})` and takes the level :math:`\gamma_t` as the
+   :math:`\lceil \rho N \rceil`-th best score, capped at :math:`\gamma` (de Boer,
+   Kroese, Mannor & Rubinstein 2005, Algorithm 2.1).
+2. **Weights.** The elite is weighted by the likelihood ratios
+   :math:`W = f(x; u) / f(x; v_{t-1})`. When they are so uneven that the elite has
+   fewer than ``min_ess`` effective samples, the run draws further batches at the same
+   proposal before it refits (:func:`cemopt.step.elite_indices` and
+   :func:`cemopt.step.likelihood_ratio_weights` give the weights without a fit; only
+   the last batch of a level pays for :func:`cemopt.step.refit`).
+3. **Final estimate.** Once a level reaches :math:`\gamma`, a fresh sample from the
+   last proposal, in batches of ``n_samples``, gives
 
-on a fresh sample (de Boer, Kroese, Mannor & Rubinstein 2005, Algorithm 2.1). The
-final sample is fresh, never the last level's: reusing it biases the estimate
-towards the adaptation and understates its error.
+   .. math:: \hat\ell = \frac{1}{N_1} \sum_{i=1}^{N_1} I\{S(X_i) \ge \gamma\} W(X_i),
+             \qquad X_i \sim f(\cdot; \hat v_T).
+
+   The final sample is fresh, never the last level's: reusing it biases the estimate
+   towards the adaptation and understates its error.
 
 Everything that involves a likelihood ratio is computed in log space, so 1e-100 (and
 far smaller: see ``log_probability``) neither underflows nor loses digits.
@@ -19,29 +29,597 @@ far smaller: see ``log_probability``) neither underflows nor loses digits.
 
 from __future__ import annotations
 
-import logging
 import math
 import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
+from os import PathLike
 from typing import Any
 
 import numpy as np
 
-from ._batch import concat_rows, take_rows
+from . import checkpoint as _checkpoint
+from ._batch import batch_len, concat_rows, take_rows
+from ._progress import ProgressBar
+from ._run import CERun, drive
 from ._validation import as_rng, check_int, check_real, effective_sample_size
 from .errors import ConvergenceWarning, DegenerateFitError
-from .evaluate import Evaluator
+from .evaluate import DEFAULT_BLOCK_SIZE, Evaluator
 from .families._base import degeneracy_of, is_family
 from .families._information import step_information
-from .result import RARE_EVENT_MESSAGES, LevelHistory, RareEventResult
-from .step import ce_step
+from .result import LEVEL_COLUMNS, RARE_EVENT_MESSAGES, LevelHistory, RareEventResult
+from .step import accepts_scale_alpha, elite_indices, likelihood_ratio_weights, refit
 
-__all__ = ["estimate", "crude_monte_carlo"]
-
-logger = logging.getLogger("cemopt")
+__all__ = ["RareEventCE", "estimate", "crude_monte_carlo"]
 
 _EVENTS = (">=", "<=")
+#: n_final when neither it nor max_evals is given
+_DEFAULT_N_FINAL = 100_000
+#: with max_evals and no n_final, at least this share of the budget is kept for the
+#: final sample (the levels may use the rest; the final sample gets what they leave)
+_FINAL_SHARE = 0.2
+#: stops that end the level phase before gamma: no final sample, no estimate
+_LEVEL_FAILURES = ("stalled", "max_iter", "max_evals", "degenerate elite")
+
+
+class RareEventCE(CERun):
+    r"""Multilevel CE importance sampling as an ask/tell run.
+
+    >>> import numpy as np, cemopt as ce
+    >>> run = ce.RareEventCE(ce.Exponential([1.0] * 3), 20.0, n_final=5000, rng=0)
+    >>> while not run.stop():
+    ...     X = run.ask()
+    ...     run.tell(X, X.sum(axis=1))
+    >>> est = run.result()          # exact: P(Gamma(3) >= 20) = 4.5e-7
+    >>> est.success, bool(abs(est.probability - 4.5e-7) < 4 * est.std_error)
+    (True, True)
+
+    The level phase refits the proposal on the elite of each batch (weighted by the
+    likelihood ratios) until a level reaches ``gamma``; the final phase then draws
+    fresh batches from the last proposal and accumulates the importance-sampling
+    estimate. :meth:`ask` knows which phase it is in; the caller only scores.
+    :func:`estimate` is the loop over this class.
+
+    Parameters
+    ----------
+    nominal : Family
+        The distribution of X (u).
+    gamma : float
+        The threshold; finite.
+    proposal, event, n_samples, n_final, elite_frac, smoothing, scale_smoothing, \
+max_iter, max_evals, time_limit, patience, min_ess, max_level_batches, rng
+        As in :func:`estimate`.
+
+    Attributes
+    ----------
+    family : Family
+        The current proposal.
+    phase : str
+        ``"levels"`` or ``"final"``.
+    termination : dict
+        Empty while running; then ``{rule: detail}`` naming the rule that fired.
+    """
+
+    COLUMNS = LEVEL_COLUMNS
+    KIND = "estimate"
+    NAN_WARNING = (
+        "S returned NaN; such samples count as outside the event (n_nan counts them), so "
+        "the estimate is a lower bound."
+    )
+
+    def __init__(
+        self,
+        nominal: Any,
+        gamma: float,
+        *,
+        proposal: Any = None,
+        event: str = ">=",
+        n_samples: int = 1000,
+        n_final: int | None = None,
+        elite_frac: float = 0.1,
+        smoothing: float = 0.7,
+        scale_smoothing: float | None = None,
+        max_iter: int | None = 100,
+        max_evals: int | None = None,
+        time_limit: float | None = None,
+        patience: int = 5,
+        min_ess: float = 50.0,
+        max_level_batches: int = 10,
+        rng: Any = None,
+    ) -> None:
+        if not is_family(nominal):
+            raise TypeError(
+                "`nominal` must implement sample/logpdf/fit/blend (see cemopt.families.Family), "
+                f"but got {type(nominal).__name__}."
+            )
+        if proposal is not None and not is_family(proposal):
+            raise TypeError(
+                "`proposal` must implement sample/logpdf/fit/blend (see cemopt.families.Family), "
+                f"but got {type(proposal).__name__}."
+            )
+        self.gamma = check_real(gamma, "gamma")
+        if not math.isfinite(self.gamma):
+            raise ValueError(f"`gamma` must be finite, but got gamma={gamma!r}.")
+        if event not in _EVENTS:
+            raise ValueError(f"`event` must be '>=' or '<=', but got event={event!r}.")
+        self.event = event
+        self.n_samples = check_int(n_samples, "n_samples", minimum=1)
+        self.n_final = check_int(n_final, "n_final", minimum=1, allow_none=True)
+        self.elite_frac = check_real(
+            elite_frac, "elite_frac", low=0, high=1, low_open=True, high_open=True
+        )
+        if self.elite_frac * self.n_samples < 1:
+            raise ValueError(
+                "`elite_frac * n_samples >= 1` must hold (at least one elite sample), but got "
+                f"elite_frac={elite_frac!r}, n_samples={n_samples!r}."
+            )
+        self.smoothing = check_real(smoothing, "smoothing", low=0, high=1, low_open=True)
+        family = nominal if proposal is None else proposal
+        # optional family members are probed, never assumed: a family with the four
+        # protocol methods has no separate scale weight, and its blend is not given one
+        if accepts_scale_alpha(family):
+            self.scale_smoothing = check_real(
+                0.0 if scale_smoothing is None else scale_smoothing,
+                "scale_smoothing",
+                low=0,
+                high=1,
+            )
+        elif scale_smoothing is not None:
+            raise TypeError(
+                f"`scale_smoothing` needs a family whose blend takes `scale_alpha`, but "
+                f"{type(family).__name__}.blend does not; leave scale_smoothing=None."
+            )
+        else:
+            self.scale_smoothing = None
+        self._init_budgets(
+            max_iter=max_iter,
+            max_evals=max_evals,
+            time_limit=time_limit,
+            rng=rng,
+            default_max_iter=100,
+        )
+        self.patience = check_int(patience, "patience", minimum=1)
+        self.min_ess = check_real(min_ess, "min_ess", low=0)
+        self.max_level_batches = check_int(max_level_batches, "max_level_batches", minimum=1)
+        self._level_budget = self._check_budget()
+
+        self.nominal = nominal
+        self.initial_family = family
+        self.family = family
+        self.phase = "levels"
+        self._sign = -1.0 if event == ">=" else 1.0  # internally smaller is better
+        self._limit = self._sign * self.gamma  # the level the run must reach
+        self._previous: float | None = None  # the last level, internal orientation
+        self._stall = 0
+        self._pending_X: Any = None  # batches drawn at the current level, not yet fitted
+        self._pending_scores = np.empty(0)
+        self._pending_batches = 0
+        self._final_target = 0
+        self._final = _FinalSum()
+
+    def _check_budget(self) -> int | None:
+        """The evaluations the levels may use; the rest is kept for the final sample."""
+        if self.max_evals is None:
+            return None
+        reserve = (
+            self.n_final
+            if self.n_final is not None
+            else max(self.n_samples, math.ceil(_FINAL_SHARE * self.max_evals))
+        )
+        if self.max_evals < self.n_samples + reserve:
+            raise ValueError(
+                "`max_evals` must leave room for one level batch (n_samples="
+                f"{self.n_samples}) and the final sample ({reserve}), so `max_evals >= "
+                f"{self.n_samples + reserve}` must hold, but got max_evals={self.max_evals}."
+            )
+        return self.max_evals - reserve
+
+    # ----------------------------------------------------------------- ask / tell
+    def ask(self) -> Any:
+        """Draw the next batch: a level batch, or the next part of the final sample."""
+        self._start_clock()
+        if self.phase == "final":
+            n = min(self.n_samples, self._final_target - self._final.n_drawn)
+            return self.family.sample(max(n, 1), self.rng)
+        return self.family.sample(self.n_samples, self.rng)
+
+    def tell(self, X: Any, values: Any) -> None:
+        """Take the scores ``S(X)`` of the batch :meth:`ask` gave."""
+        n = batch_len(X)
+        if n == 0:
+            raise ValueError("`X` must hold at least one sample, but got an empty batch.")
+        scores = self._sign * self._scores(X, values, n)
+        if self.phase == "final":
+            self._add_final(X, scores)
+        else:
+            self._add_level_batch(X, scores)
+        if not self.termination and self._out_of_time():
+            self.termination = {"time_limit": self.time_limit}
+
+    def _add_level_batch(self, X: Any, scores: np.ndarray) -> None:
+        if self._pending_batches:
+            self._pending_X = concat_rows(self._pending_X, X)
+            self._pending_scores = np.concatenate([self._pending_scores, scores])
+        else:
+            self._pending_X, self._pending_scores = X, scores
+        self._pending_batches += 1
+        X, scores = self._pending_X, self._pending_scores
+        try:
+            elite, level = elite_indices(
+                scores, self.elite_frac, self._limit, _required_progress(self._previous, scores)
+            )
+            X_elite = take_rows(X, elite)
+            weights = likelihood_ratio_weights(self.nominal, self.family, X_elite)
+        except DegenerateFitError as exc:
+            self._end_levels({"degenerate elite": str(exc)})
+            return
+        ess = effective_sample_size(weights, elite.size)
+        if (
+            ess < self.min_ess
+            and self._pending_batches < self.max_level_batches
+            and self._room_for_a_batch()
+        ):
+            # too few effective elite samples for a trustworthy fit (deep levels make the
+            # likelihood ratios uneven): the next ask draws another batch at this level
+            return
+        try:
+            _, smoothed = refit(
+                self.family,
+                X_elite,
+                weights,
+                alpha=self.smoothing,
+                scale_alpha=self.scale_smoothing,
+            )
+        except DegenerateFitError as exc:
+            self._end_levels({"degenerate elite": str(exc)})
+            return
+        # progress below float resolution of the level is no progress
+        previous = self._previous
+        resolution = 1e-12 * max(1.0, abs(previous)) if previous is not None else 0.0
+        progressed = previous is None or level < previous - resolution
+        self._stall = 0 if progressed else self._stall + 1
+        self._previous = level if previous is None else min(previous, level)
+        entropy, kl = step_information(smoothed, self.family)  # H(new), KL(new || old)
+        self.family = smoothed
+        self.nit += 1
+        self._columns.append(
+            {
+                "level": self._sign * level,
+                "n_elite": elite.size,
+                "elite_ess": ess,
+                "n_batches": self._pending_batches,
+                "nfev": self.nfev,
+                "degeneracy": degeneracy_of(smoothed),
+                "entropy": entropy,
+                "kl": kl,
+            }
+        )
+        self._pending_X, self._pending_scores, self._pending_batches = None, np.empty(0), 0
+        if level <= self._limit:
+            self._start_final()
+        elif self._stall >= self.patience:
+            self._end_levels({"stalled": self.patience})
+        elif self.max_iter is not None and self.nit >= self.max_iter:
+            self._end_levels({"max_iter": self.max_iter})
+        elif not self._room_for_a_batch():
+            self._end_levels({"max_evals": self.max_evals})
+
+    def _room_for_a_batch(self) -> bool:
+        return self._level_budget is None or self.nfev + self.n_samples <= self._level_budget
+
+    def _end_levels(self, reason: dict[str, Any]) -> None:
+        self.termination = reason
+
+    def _start_final(self) -> None:
+        self.phase = "final"
+        if self.n_final is not None:
+            self._final_target = self.n_final
+        elif self.max_evals is not None:
+            self._final_target = self.max_evals - self.nfev  # what the levels left
+        else:
+            self._final_target = _DEFAULT_N_FINAL
+
+    def _add_final(self, X: Any, scores: np.ndarray) -> None:
+        hit = scores <= self._limit  # NaN compares False: outside the event
+        X_hit = take_rows(X, hit)
+        log_w = np.asarray(self.nominal.logpdf(X_hit), float) - np.asarray(
+            self.family.logpdf(X_hit), float
+        )
+        self._final.add(log_w, len(scores), int(np.isnan(scores).sum()))
+        if self._final.n_drawn >= self._final_target:
+            self.termination = {"final": True}
+
+    def _absorb_partial(self, X: Any, scores: np.ndarray) -> None:
+        # the rows of a final batch cut short are a smaller i.i.d. sample from the final
+        # proposal: they join the estimate; a level batch cut short is not fitted
+        if self.phase == "final":
+            self._add_final(X, self._sign * scores)
+
+    # -------------------------------------------------------------------- result
+    def result(self) -> RareEventResult:
+        """The estimate so far (none before the final phase), and whether to trust it."""
+        reason = next(iter(self.termination), "running")
+        final = self._final.estimate() if self.phase == "final" else _NO_ESTIMATE
+        verdict = self._verdict(final) if self.phase == "final" else None
+        if reason == "final":
+            status = verdict or "converged"
+            success, message = RARE_EVENT_MESSAGES[status]
+        else:
+            status = reason
+            success, message = RARE_EVENT_MESSAGES[status]
+            if self.phase == "levels" and reason not in _LEVEL_FAILURES:
+                message += " No level had reached gamma: no final sample, no estimate."
+            elif self.phase == "final" and reason != "running":
+                success = verdict is None
+                drawn = self._final.n_drawn
+                message += (
+                    f" The final sample was cut to {drawn} of {self._final_target} draws; "
+                    + (
+                        "the estimate and its error bar use those."
+                        if success
+                        else RARE_EVENT_MESSAGES[verdict][1]
+                    )
+                )
+        history = LevelHistory.from_columns(self._columns)
+        return RareEventResult(
+            probability=final["probability"],
+            std_error=final["std_error"],
+            relative_error=final["relative_error"],
+            log_probability=final["log_probability"],
+            levels=history.level,
+            proposal=self.family,
+            nfev=self.nfev,
+            n_final=self._final.n_drawn,
+            n_hits=self._final.n_hits,
+            ess=final["ess"],
+            success=success,
+            status=status,
+            message=message,
+            history=history,
+            n_nan=self.n_nan,
+            method="cross-entropy",
+            interrupted=reason == "interrupted",
+        )
+
+    def _verdict(self, final: dict[str, float]) -> str | None:
+        """Why the final estimate cannot be trusted, or None when it can."""
+        if self._final.n_hits == 0:
+            return "no hits"
+        if final["ess"] < self.min_ess:
+            return "degenerate weights"
+        if self._final.n_nan:
+            return "nan"
+        return None
+
+    def _progress_fields(self) -> dict[str, Any]:
+        if self.phase == "final":
+            return {
+                "nit": self.nit,
+                "nfev": self.nfev,
+                "final": f"{self._final.n_drawn}/{self._final_target}",
+            }
+        level = self._columns.last("level") if len(self._columns) else float("nan")
+        return {"nit": self.nit, "nfev": self.nfev, "level": level}
+
+    # --------------------------------------------------------------- checkpoints
+    def _state(self) -> dict[str, Any]:
+        for family, what in ((self.family, "proposal"), (self.nominal, "nominal")):
+            params = getattr(family, "params", None)
+            if not isinstance(params, dict) or not callable(getattr(family, "with_params", None)):
+                raise TypeError(
+                    f"Checkpoints need families with `params` and `with_params`; the {what} "
+                    f"{type(family).__name__} has not both."
+                )
+        return {
+            "nominal": _checkpoint.family_fingerprint(self.nominal),
+            "initial_family": _checkpoint.family_fingerprint(self.initial_family),
+            "family": dict(self.family.params),
+            "phase": self.phase,
+            "counters": {
+                "nit": self.nit,
+                "nfev": self.nfev,
+                "n_nan": self.n_nan,
+                "stall": self._stall,
+                "previous": self._previous,
+                "warned_nan": self._warned_nan,
+                "final_target": self._final_target,
+            },
+            "pending": {
+                "X": self._pending_X,
+                "scores": self._pending_scores,
+                "batches": self._pending_batches,
+            },
+            "final": self._final.state(),
+        }
+
+    @classmethod
+    def load(cls, path: str | PathLike, nominal: Any, gamma: float, **settings: Any) -> RareEventCE:
+        """Continue a run saved with :meth:`save` (same nominal, gamma and settings).
+
+        A differing setting or family raises ``ValueError`` naming it; a damaged or
+        edited file raises :class:`cemopt.CheckpointError` naming the file.
+        """
+        state = _checkpoint.load_state(path)
+        settings.pop("rng", None)
+        run = cls(nominal, gamma, **settings)
+        r = run._load_common(path, state)
+        _checkpoint.check_fingerprint(r.get("nominal"), nominal, path, "nominal")
+        _checkpoint.check_fingerprint(r.get("initial_family"), run.initial_family, path, "proposal")
+        run.family = _checkpoint.restore_family(
+            run.initial_family, r.dict("family"), path, "proposal"
+        )
+        run.phase = r.choice("phase", allowed=("levels", "final"))
+        c = ("counters",)
+        run.nfev = r.int(*c, "nfev")
+        run.nit = r.int(*c, "nit", maximum=len(run._columns))
+        if run.nit != len(run._columns):
+            raise _checkpoint.CheckpointError(
+                f"{path}: {run.nit} levels but {len(run._columns)} history rows."
+            )
+        run.n_nan = r.int(*c, "n_nan", maximum=run.nfev)
+        run._stall = r.int(*c, "stall", maximum=run.nit)
+        run._warned_nan = r.bool(*c, "warned_nan")
+        previous = r.get(*c, "previous")
+        run._previous = None if previous is None else r.real(*c, "previous", allow_inf=True)
+        if (previous is None) != (run.nit == 0):
+            raise _checkpoint.CheckpointError(
+                f"{path}: the saved last level and the number of levels disagree."
+            )
+        run._final_target = r.int(*c, "final_target")
+        batches = r.int("pending", "batches", maximum=run.max_level_batches)
+        pending_X = r.get("pending", "X")
+        scores = r.get("pending", "scores")
+        if batches:
+            if not isinstance(scores, np.ndarray) or scores.shape != (batches * run.n_samples,):
+                raise r.fail(("pending", "scores"), f"{batches * run.n_samples} scores", scores)
+            if pending_X is None or batch_len(pending_X) != batches * run.n_samples:
+                raise r.fail(("pending", "X"), f"{batches * run.n_samples} samples", "other")
+            _checkpoint.check_sample_shape(
+                take_rows(pending_X, 0), run.family, path, "pending batch"
+            )
+        run._pending_X = pending_X if batches else None
+        run._pending_scores = np.asarray(scores, dtype=float) if batches else np.empty(0)
+        run._pending_batches = batches
+        run._final = _FinalSum.from_state(r, run.nfev)
+        if run.phase == "levels" and run._final.n_drawn:
+            raise _checkpoint.CheckpointError(f"{path}: final samples recorded during the levels.")
+        if run._final.n_drawn > run._final_target:
+            raise _checkpoint.CheckpointError(
+                f"{path}: more final samples ({run._final.n_drawn}) than planned "
+                f"({run._final_target})."
+            )
+        saved_stop = r.dict("termination")
+        allowed = set(RARE_EVENT_MESSAGES) | {"final"}
+        if len(saved_stop) > 1 or not set(saved_stop) <= allowed:
+            raise r.fail(("termination",), "one stopping rule", sorted(saved_stop))
+        # budget stops are judged again under the budgets given now; others stand
+        if saved_stop and next(iter(saved_stop)) not in ("max_iter", "max_evals", "time_limit"):
+            run.termination = saved_stop
+        elif run.phase == "levels":
+            run.termination = run._level_budget_stop() or {}
+        else:
+            run.termination = {}
+        return run
+
+    def _level_budget_stop(self) -> dict[str, Any] | None:
+        if self.max_iter is not None and self.nit >= self.max_iter:
+            return {"max_iter": self.max_iter}
+        if not self._room_for_a_batch():
+            return {"max_evals": self.max_evals}
+        return None
+
+    def _settings(self) -> dict[str, Any]:
+        """The settings a resumed run must share; the budgets may be raised."""
+        return {
+            "gamma": self.gamma,
+            "event": self.event,
+            "n_samples": self.n_samples,
+            "n_final": self.n_final,
+            "elite_frac": self.elite_frac,
+            "smoothing": self.smoothing,
+            "scale_smoothing": self.scale_smoothing,
+            "patience": self.patience,
+            "min_ess": self.min_ess,
+            "max_level_batches": self.max_level_batches,
+        }
+
+
+class _FinalSum:
+    """Running sums of the final sample's weights, in log space.
+
+    With ``top`` the largest log weight so far and ``z = exp(log_w - top)`` in
+    (0, 1], the sums of ``z`` and ``z^2`` over the hits hold everything the estimate
+    and its error need; they are rescaled whenever a larger weight arrives, so no
+    weight ever under- or overflows.
+    """
+
+    def __init__(self) -> None:
+        self.top = -math.inf
+        self.s1 = 0.0
+        self.s2 = 0.0
+        self.n_drawn = 0
+        self.n_hits = 0
+        self.n_nan = 0
+
+    def add(self, log_w: np.ndarray, n_drawn: int, n_nan: int) -> None:
+        self.n_drawn += n_drawn
+        self.n_hits += int(log_w.size)
+        self.n_nan += n_nan
+        finite = log_w[np.isfinite(log_w)] if log_w.size else log_w
+        if not finite.size:  # misses, or hits outside the nominal support: weight 0
+            return
+        top = float(finite.max())
+        if top > self.top:
+            shrink = math.exp(self.top - top) if math.isfinite(self.top) else 0.0
+            self.s1 *= shrink
+            self.s2 *= shrink * shrink
+            self.top = top
+        z = np.exp(finite - self.top)
+        self.s1 += float(z.sum())
+        self.s2 += float(np.square(z).sum())
+
+    def estimate(self) -> dict[str, float]:
+        n = self.n_drawn
+        if self.n_hits == 0 or not math.isfinite(self.top) or n == 0:
+            return {**_NO_ESTIMATE, "probability": 0.0, "log_probability": -math.inf}
+        mean_z = self.s1 / n
+        # variance of I*W over all n draws (the zeros of the misses included); the
+        # relative error does not depend on the scale exp(top), so it survives underflow
+        var_z = (self.s2 - n * mean_z**2) / (n - 1) if n > 1 else 0.0
+        relative_error = math.sqrt(max(var_z, 0.0) / n) / mean_z
+        log_p = self.top + math.log(mean_z)
+        probability = math.exp(log_p)  # 0.0 below about 1e-308: log_probability keeps it
+        return {
+            "probability": probability,
+            "log_probability": log_p,
+            "std_error": relative_error * probability,
+            "relative_error": relative_error,
+            "ess": self.s1**2 / self.s2,
+        }
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "top": self.top,
+            "s1": self.s1,
+            "s2": self.s2,
+            "n_drawn": self.n_drawn,
+            "n_hits": self.n_hits,
+            "n_nan": self.n_nan,
+        }
+
+    @classmethod
+    def from_state(cls, r: _checkpoint.Reader, nfev: int) -> _FinalSum:
+        out = cls()
+        out.n_drawn = r.int("final", "n_drawn", maximum=nfev)
+        out.n_hits = r.int("final", "n_hits", maximum=out.n_drawn)
+        out.n_nan = r.int("final", "n_nan", maximum=out.n_drawn)
+        top = r.get("final", "top")
+        out.top = -math.inf if top == -math.inf else r.real("final", "top")
+        out.s1 = r.real("final", "s1", low=0.0)
+        out.s2 = r.real("final", "s2", low=0.0)
+        if (out.s1 > 0) != math.isfinite(out.top) or (out.s1 > 0) != (out.s2 > 0):
+            raise _checkpoint.CheckpointError(f"{r.path}: the saved final sums disagree.")
+        return out
+
+
+#: what the final stage reports without an estimate: no number, no error bar
+_NO_ESTIMATE = {
+    "probability": math.nan,
+    "log_probability": math.nan,
+    "std_error": math.nan,
+    "relative_error": math.nan,
+    "ess": 0.0,
+}
+
+
+def _required_progress(previous: float | None, values: np.ndarray) -> float | None:
+    """The level a new one must beat: the last level, or at the first level the worst
+    score, so that a level keeping the whole batch (ties on discrete scores) moves on
+    to the nearest attainable value instead of wasting a step on no information."""
+    if previous is not None:
+        return previous
+    valid = values[~np.isnan(values)]
+    return float(valid.max()) if valid.size else None
 
 
 def estimate(
@@ -50,20 +628,27 @@ def estimate(
     gamma: float,
     *,
     n_samples: int = 1000,
-    n_final: int = 100_000,
+    n_final: int | None = None,
     elite_frac: float = 0.1,
     smoothing: float = 0.7,
-    scale_smoothing: float = 0.0,
+    scale_smoothing: float | None = None,
     proposal: Any = None,
     event: str = ">=",
-    max_iter: int = 100,
+    max_iter: int | None = 100,
+    max_evals: int | None = None,
+    time_limit: float | None = None,
     patience: int = 5,
     min_ess: float = 50.0,
     max_level_batches: int = 10,
     vectorized: bool = True,
     executor: Executor | None = None,
+    block_size: int | None = DEFAULT_BLOCK_SIZE,
     catch: Sequence[type[BaseException]] | type[BaseException] = (),
     rng: Any = None,
+    callback: Callable[[RareEventResult], Any] | None = None,
+    progress: bool = False,
+    checkpoint: str | PathLike | None = None,
+    resume: str | PathLike | None = None,
 ) -> RareEventResult:
     r"""Estimate P(S(X) >= gamma) for X ~ ``nominal`` by CE importance sampling.
 
@@ -74,6 +659,9 @@ def estimate(
     >>> exact = stats.gamma.sf(30.0, 5)   # 3.6e-9
     >>> est.success, bool(abs(est.probability - exact) < 4 * est.std_error)
     (True, True)
+
+    The same loop as :func:`cemopt.minimize` (see :class:`RareEventCE`), with the same
+    budgets, stopping vocabulary, callback, progress bar, checkpoints and Ctrl-C.
 
     Parameters
     ----------
@@ -86,21 +674,22 @@ def estimate(
     gamma : float
         The threshold; finite.
     n_samples : int, default 1000
-        Samples per level (N).
-    n_final : int, default 100000
-        Size of the fresh final sample (N1).
+        Samples per level (N), and per batch of the final sample.
+    n_final : int, optional
+        Size of the fresh final sample (N1). Default: 100000; with ``max_evals``,
+        whatever the levels leave of the budget.
     elite_frac : float, default 0.1
         rho: each level is the ``ceil(rho N)``-th best score, capped at gamma.
     smoothing : float, default 0.7
         alpha in (0, 1]: ``v_t = alpha * fit + (1 - alpha) * v_{t-1}``. Smoothing
         keeps discrete proposals away from probabilities 0 and 1, where they would
         stop sampling part of the event and bias the estimate.
-    scale_smoothing : float, default 0.0
+    scale_smoothing : float, optional
         Weight of the fit for scale parameters (``Normal`` std, ``MultivariateNormal``
-        covariance; families without scale parameters ignore it). The default 0 keeps
-        the nominal scale: a mean-shift proposal, the classic and robust choice for
-        Gaussian inputs (refitting the scale on each elite shrinks it faster than the
-        levels climb, until the proposal freezes). Any value in [0, 1] is allowed.
+        covariance), for families whose ``blend`` takes ``scale_alpha``. Default 0
+        there: the nominal scale is kept, a mean-shift proposal, the classic and robust
+        choice for Gaussian inputs (refitting the scale on each elite shrinks it faster
+        than the levels climb, until the proposal freezes). Any value in [0, 1].
     proposal : Family, optional
         The first importance-sampling density (default: ``nominal``). A richer family
         than the nominal one goes here, e.g. a :class:`cemopt.Mixture` of
@@ -109,6 +698,18 @@ def estimate(
         Estimate P(S(X) >= gamma) or P(S(X) <= gamma).
     max_iter : int, default 100
         At most this many levels.
+    max_evals : int, optional
+        Evaluations of S in all, the final sample included. The levels may use what
+        the final sample does not need (``n_final`` when given, otherwise at least a
+        fifth of the budget); a level batch that would not fit ends the levels with
+        status ``"max_evals"`` and no estimate. Once a level reaches gamma the final
+        sample gets its share, so a run either makes its estimate within the budget
+        or says it could not.
+    time_limit : float, optional
+        Seconds from the start, checked inside the scoring of every batch too. Time
+        running out during the levels gives no estimate; during the final sample,
+        the estimate uses the draws made so far (``n_final`` says how many), and
+        ``success`` says whether its error bar can be trusted.
     patience : int, default 5
         Stop as stalled after this many levels in a row without progress.
     min_ess : float, default 50
@@ -120,20 +721,39 @@ def estimate(
         unreliable.
     max_level_batches : int, default 10
         At most this many batches of ``n_samples`` per level.
-    vectorized, executor, catch
+    vectorized, executor, block_size, catch
         How S is evaluated, as in :func:`cemopt.minimize`. NaN values of S count as
         outside the event, are counted in ``n_nan`` and make the result a flagged
         lower bound.
     rng : None, int or numpy.random.Generator
         Source of randomness.
+    callback : callable, optional
+        ``callback(intermediate_result)`` after every batch (levels and final
+        sample), the last one included, with the estimate so far (NaN before the
+        final sample); returning True or raising StopIteration stops the run with
+        status ``"callback"`` (during the final sample: with the estimate so far,
+        e.g. once its relative error is small enough).
+    progress : bool, default False
+        A one-line progress bar on stderr (levels, evaluations, current level).
+    checkpoint : path, optional
+        Save the state after every batch to this ``.npz`` file (see
+        :func:`cemopt.minimize`).
+    resume : path, optional
+        Continue the run saved in this checkpoint (same S, nominal, gamma and
+        settings; the budgets may be raised), ending bit for bit where the
+        uninterrupted run would have.
 
     Returns
     -------
     RareEventResult
         ``probability, std_error, relative_error, ci(level), levels, proposal, nfev,
-        ess, success, message, history`` and more. On failure (stalled levels, no
-        final hits, degenerate weights) ``success`` is False, ``message`` says why
-        and a :class:`cemopt.ConvergenceWarning` is issued.
+        ess, success, message, history`` and more. ``success`` is True only when the
+        error bar can be trusted. When the levels fail (stalled, ``max_iter``,
+        ``max_evals``, time out, degenerate elite) no final sample is drawn and the
+        probability is NaN; when the final weights fail (no hits, degenerate
+        weights, NaN values of S) the numbers are given but ``success`` is False.
+        Either way ``message`` says why and a :class:`cemopt.ConvergenceWarning` is
+        issued. Ctrl-C returns what the run has, marked ``status="interrupted"``.
 
     Notes
     -----
@@ -148,102 +768,39 @@ def estimate(
     method, Ann. Oper. Res. 134, 19-67. Rubinstein & Kroese (2004), The
     Cross-Entropy Method, Springer, ch. 3.
     """
-    S_, gamma, sign = _check_common(S, nominal, gamma, event)
-    n_samples = check_int(n_samples, "n_samples", minimum=1)
-    n_final = check_int(n_final, "n_final", minimum=1)
-    elite_frac = check_real(elite_frac, "elite_frac", low=0, high=1, low_open=True, high_open=True)
-    if elite_frac * n_samples < 1:
-        raise ValueError(
-            "`elite_frac * n_samples >= 1` must hold (at least one elite sample), but got "
-            f"elite_frac={elite_frac!r}, n_samples={n_samples!r}."
-        )
-    smoothing = check_real(smoothing, "smoothing", low=0, high=1, low_open=True)
-    scale_smoothing = check_real(scale_smoothing, "scale_smoothing", low=0, high=1)
-    max_iter = check_int(max_iter, "max_iter", minimum=1)
-    patience = check_int(patience, "patience", minimum=1)
-    min_ess = check_real(min_ess, "min_ess", low=0)
-    max_level_batches = check_int(max_level_batches, "max_level_batches", minimum=1)
-    family = nominal if proposal is None else proposal
-    if proposal is not None and not is_family(proposal):
-        raise TypeError(
-            "`proposal` must implement sample/logpdf/fit/blend (see cemopt.families.Family), "
-            f"but got {type(proposal).__name__}."
-        )
-    generator = as_rng(rng)
-    score = Evaluator(S_, vectorized=vectorized, executor=executor, catch=catch)
-
-    # Internally smaller is better: values = -S for ">=", so the target level is -gamma.
-    limit = sign * gamma
-    counter = _NanCounter()
-    rows: list[dict[str, Any]] = []
-    previous = None
-    stall = 0
-    nfev = 0
-    status = "max_iter"
-    for _ in range(max_iter):
-        X = family.sample(n_samples, generator)
-        values = sign * counter(score(X))
-        nfev += n_samples
-        try:
-            for batch in range(1, max_level_batches + 1):
-                outcome = ce_step(
-                    family,
-                    X,
-                    values,
-                    elite_frac=elite_frac,
-                    alpha=smoothing,
-                    scale_alpha=scale_smoothing,
-                    nominal=nominal,
-                    level_limit=limit,
-                    previous_level=_required_progress(previous, values),
-                )
-                if outcome.elite_ess >= min_ess or batch == max_level_batches:
-                    break
-                # Too few effective elite samples for a trustworthy fit (deep levels make
-                # the likelihood ratios uneven): draw another batch at the same proposal.
-                X_more = family.sample(n_samples, generator)
-                X = concat_rows(X, X_more)
-                values = np.concatenate([values, sign * counter(score(X_more))])
-                nfev += n_samples
-        except DegenerateFitError as exc:
-            logger.info("rare-event levels stopped: %s", exc)
-            status = "degenerate elite"
-            break
-        # progress below float resolution of the level is no progress
-        resolution = 1e-12 * max(1.0, abs(previous)) if previous is not None else 0.0
-        progressed = previous is None or outcome.level < previous - resolution
-        stall = 0 if progressed else stall + 1
-        previous = outcome.level if previous is None else min(previous, outcome.level)
-        entropy, kl = step_information(outcome.family, family)  # H(new), KL(new || old)
-        family = outcome.family
-        rows.append(
-            {
-                "level": sign * outcome.level,
-                "n_elite": outcome.elite.size,
-                "elite_ess": outcome.elite_ess,
-                "nfev": nfev,
-                "degeneracy": degeneracy_of(family),
-                "entropy": entropy,
-                "kl": kl,
-            }
-        )
-        if outcome.level <= limit:
-            status = "converged"
-            break
-        if stall >= patience:
-            status = "stalled"
-            break
-
-    final = _importance_sampling(score, counter, nominal, family, n_final, sign, limit, generator)
-    nfev += n_final
-    if status == "converged":
-        if final["n_hits"] == 0:
-            status = "no hits"
-        elif final["ess"] < min_ess:
-            status = "degenerate weights"
-        elif final["n_nan"]:
-            status = "nan"
-    return _result(final, status, rows, family, nfev, n_final, counter.total, "cross-entropy")
+    if not callable(S):
+        raise TypeError(f"`S` must be callable, but got S={S!r}.")
+    settings = dict(
+        proposal=proposal,
+        event=event,
+        n_samples=n_samples,
+        n_final=n_final,
+        elite_frac=elite_frac,
+        smoothing=smoothing,
+        scale_smoothing=scale_smoothing,
+        max_iter=max_iter,
+        max_evals=max_evals,
+        time_limit=time_limit,
+        patience=patience,
+        min_ess=min_ess,
+        max_level_batches=max_level_batches,
+    )
+    if callback is not None and not callable(callback):
+        raise TypeError(f"`callback` must be callable or None, but got callback={callback!r}.")
+    score = Evaluator(
+        S, vectorized=vectorized, executor=executor, block_size=block_size, catch=catch
+    )
+    if resume is not None:
+        run = RareEventCE.load(resume, nominal, gamma, **settings)
+    else:
+        run = RareEventCE(nominal, gamma, rng=rng, **settings)
+    if checkpoint is not None:
+        run._state()  # families that cannot be checkpointed are refused before any work
+    bar = ProgressBar(run.max_iter, run.max_evals) if progress else None
+    est = drive(run, score, callback=callback, progress=bar, checkpoint=checkpoint)
+    if not est.success:
+        warnings.warn(est.message, ConvergenceWarning, stacklevel=2)
+    return est
 
 
 def crude_monte_carlo(
@@ -307,7 +864,7 @@ def crude_monte_carlo(
     return _result(final, status, [], nominal, n, n, counter.total, "crude")
 
 
-# ----------------------------------------------------------------------------- helpers
+# ------------------------------------------------------------- crude Monte Carlo
 def _check_common(S: Any, nominal: Any, gamma: Any, event: str):
     if not callable(S):
         raise TypeError(f"`S` must be callable, but got S={S!r}.")
@@ -344,71 +901,14 @@ class _NanCounter:
         return values
 
 
-def _required_progress(previous: float | None, values: np.ndarray) -> float | None:
-    """The level a new one must beat: the last level, or at the first level the worst
-    score, so that a level keeping the whole batch (ties on discrete scores) moves on
-    to the nearest attainable value instead of wasting a step on no information."""
-    if previous is not None:
-        return previous
-    valid = values[~np.isnan(values)]
-    return float(valid.max()) if valid.size else None
-
-
-#: what the final stage reports when no hit carries weight: no estimate, no error bar
-_NO_ESTIMATE = {
-    "probability": 0.0,
-    "log_probability": -math.inf,
-    "std_error": math.nan,
-    "relative_error": math.nan,
-    "ess": 0.0,
-}
-
-
-def _importance_sampling(score, counter, nominal, proposal, n_final, sign, limit, generator):
-    """The final IS estimate on a fresh sample, in log space."""
-    X = proposal.sample(n_final, generator)
-    before = counter.total
-    values = sign * counter(score(X))
-    hit = values <= limit  # NaN compares False: outside the event
-    n_hits = int(hit.sum())
-    out = {"n_hits": n_hits, "n_nan": counter.total - before}
-    if n_hits == 0:
-        out.update(_NO_ESTIMATE)
-        return out
-    X_hit = take_rows(X, hit)
-    log_w = np.asarray(nominal.logpdf(X_hit), float) - np.asarray(proposal.logpdf(X_hit), float)
-    top = float(np.max(log_w))
-    if not math.isfinite(top):  # every hit outside the nominal support
-        out.update(_NO_ESTIMATE)
-        return out
-    # contributions I * W scaled by exp(-top): z in (0, 1], exact in floating point
-    z = np.exp(log_w - top)
-    mean_z = z.sum() / n_final
-    # variance of I*W over all n_final draws (the zeros of the misses included); the
-    # relative error does not depend on the scale exp(top), so it survives underflow
-    var_z = (np.square(z).sum() - n_final * mean_z**2) / (n_final - 1) if n_final > 1 else 0.0
-    relative_error = math.sqrt(max(var_z, 0.0) / n_final) / mean_z
-    log_p = top + math.log(mean_z)
-    probability = math.exp(log_p)  # 0.0 below about 1e-308: log_probability keeps it
-    out.update(
-        probability=probability,
-        log_probability=log_p,
-        std_error=relative_error * probability,
-        relative_error=relative_error,
-        ess=effective_sample_size(z, n_hits),
-    )
-    return out
-
-
 def _result(final, status, rows, proposal, nfev, n_final, n_nan, method) -> RareEventResult:
     success, message = RARE_EVENT_MESSAGES[status]
     if not success:
         warnings.warn(message, ConvergenceWarning, stacklevel=3)
-    p, se = final["probability"], final["std_error"]
     history = LevelHistory.from_rows(rows)
     return RareEventResult(
-        probability=p,
-        std_error=se,
+        probability=final["probability"],
+        std_error=final["std_error"],
         relative_error=final["relative_error"],
         log_probability=final["log_probability"],
         levels=history.level,

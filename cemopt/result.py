@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "HISTORY_COLUMNS",
+    "LEVEL_COLUMNS",
     "History",
     "LevelHistory",
     "OptimizeResult",
@@ -43,7 +45,7 @@ STATUS_MESSAGES: dict[str, tuple[bool, str]] = {
     ),
 }
 
-_HISTORY_COLUMNS = (
+HISTORY_COLUMNS = (
     "level",
     "best",
     "best_so_far",
@@ -60,6 +62,9 @@ _HISTORY_COLUMNS = (
     "scale",
     "restart",
 )
+
+
+_INT_COLUMNS = frozenset({"n_samples", "n_elite", "nfev", "n_nan", "restart"})
 
 
 @dataclass(frozen=True, eq=False)
@@ -119,31 +124,44 @@ class History:
 
     @classmethod
     def from_rows(cls, rows: list[dict[str, Any]], params: dict[str, list] | None = None):
-        """Build from a list of per-iteration dicts (what the optimiser accumulates)."""
-        int_columns = {"n_samples", "n_elite", "nfev", "n_nan", "restart"}
+        """Build from a list of per-iteration dicts.
+
+        >>> History.from_rows([{"level": 1.0, "nfev": 10}]).nfev.tolist()
+        [10]
+        """
         columns = {
-            # .get: checkpoints written before the entropy/kl columns existed lack them
-            name: np.array(
-                [r.get(name, np.nan) for r in rows], dtype=int if name in int_columns else float
-            )
-            for name in _HISTORY_COLUMNS
+            name: np.array([r.get(name, 0 if name in _INT_COLUMNS else np.nan) for r in rows])
+            for name in HISTORY_COLUMNS
+        }
+        return cls._typed(columns, params)
+
+    @classmethod
+    def from_columns(cls, columns: Any, params: dict[str, list] | None = None) -> History:
+        """Build from the run's growing columns (read-only views, no copy of floats)."""
+        return cls._typed({name: columns.view(name) for name in HISTORY_COLUMNS}, params)
+
+    @classmethod
+    def _typed(cls, columns: dict[str, np.ndarray], params: dict[str, list] | None) -> History:
+        typed = {
+            name: column.astype(int) if name in _INT_COLUMNS else column.astype(float, copy=False)
+            for name, column in columns.items()
         }
         stacked = {k: np.array(v) for k, v in (params or {}).items()}
-        return cls(**columns, params=stacked)
+        return cls(**typed, params=stacked)
 
     def __len__(self) -> int:
         return len(self.level)
 
     def as_dict(self) -> dict[str, np.ndarray]:
         """Columns as a dict of arrays (ready for ``pandas.DataFrame``)."""
-        return {name: getattr(self, name) for name in _HISTORY_COLUMNS}
+        return {name: getattr(self, name) for name in HISTORY_COLUMNS}
 
     def __repr__(self) -> str:
         if not len(self):
             return "History(0 iterations)"
         return (
             f"History({len(self)} iterations, best {self.best_so_far[-1]:.6g}, "
-            f"columns: {', '.join(_HISTORY_COLUMNS)})"
+            f"columns: {', '.join(HISTORY_COLUMNS)})"
         )
 
 
@@ -225,6 +243,19 @@ def _format_value(value: Any) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
+#: columns of a rare-event run's history, one row per level
+LEVEL_COLUMNS = (
+    "level",
+    "n_elite",
+    "elite_ess",
+    "n_batches",
+    "nfev",
+    "degeneracy",
+    "entropy",
+    "kl",
+)
+
+
 @dataclass(frozen=True, eq=False)
 class LevelHistory:
     """Per-level record of a rare-event run, one row per CE iteration.
@@ -237,6 +268,9 @@ class LevelHistory:
         Elite size (samples at or beyond the level).
     elite_ess : ndarray
         Effective sample size of the elite's likelihood-ratio weights.
+    n_batches : ndarray of int
+        Batches of ``n_samples`` drawn at this level (more than one when the elite's
+        weights were too uneven, see ``min_ess``).
     nfev : ndarray of int
         Cumulative evaluations.
     degeneracy : ndarray
@@ -262,20 +296,32 @@ class LevelHistory:
     degeneracy: np.ndarray
     entropy: np.ndarray = field(default_factory=lambda: np.array([]))
     kl: np.ndarray = field(default_factory=lambda: np.array([]))
+    n_batches: np.ndarray = field(default_factory=lambda: np.array([], dtype=int))
 
     @classmethod
     def from_rows(cls, rows: list[dict[str, Any]]) -> LevelHistory:
-        """Build from per-level dicts; ``entropy`` and ``kl`` may be left out (NaN)."""
-        names = [f.name for f in fields(cls)]
-        ints = {"n_elite", "nfev"}
-        optional = {"entropy", "kl"}
+        """Build from per-level dicts; ``entropy`` and ``kl`` may be left out (NaN),
+        ``n_batches`` too (1)."""
+        optional = {"entropy": np.nan, "kl": np.nan, "n_batches": 1}
+        return cls._typed(
+            {
+                n: np.array([r.get(n, optional[n]) if n in optional else r[n] for r in rows])
+                for n in LEVEL_COLUMNS
+            }
+        )
+
+    @classmethod
+    def from_columns(cls, columns: Any) -> LevelHistory:
+        """Build from a run's growing columns (read-only views)."""
+        return cls._typed({name: columns.view(name) for name in LEVEL_COLUMNS})
+
+    @classmethod
+    def _typed(cls, columns: dict[str, np.ndarray]) -> LevelHistory:
+        ints = {"n_elite", "nfev", "n_batches"}
         return cls(
             **{
-                n: np.array(
-                    [r.get(n, np.nan) if n in optional else r[n] for r in rows],
-                    dtype=int if n in ints else float,
-                )
-                for n in names
+                n: c.astype(int) if n in ints else np.asarray(c, dtype=float)
+                for n, c in columns.items()
             }
         )
 
@@ -293,17 +339,27 @@ RARE_EVENT_MESSAGES: dict[str, tuple[bool, str]] = {
     "stalled": (
         False,
         "The level sequence stalled before reaching gamma (an impossible event, or a family "
-        "that cannot move further); the estimate from the last proposal is unreliable.",
+        "that cannot move further): no final sample was drawn, there is no estimate.",
     ),
     "max_iter": (
         False,
-        "The level sequence did not reach gamma within max_iter iterations; the estimate "
-        "from the last proposal is unreliable.",
+        "The level sequence did not reach gamma within max_iter iterations: no final "
+        "sample was drawn, there is no estimate.",
     ),
+    "max_evals": (
+        False,
+        "The level sequence did not reach gamma within the evaluations max_evals leaves "
+        "the levels (the rest is the final sample's): no final sample was drawn, there is "
+        "no estimate.",
+    ),
+    "time_limit": (False, "The time limit (time_limit) was reached."),
+    "callback": (False, "The callback asked to stop."),
+    "interrupted": (False, "Interrupted by the user (KeyboardInterrupt)."),
+    "running": (False, "The run has not stopped yet."),
     "degenerate elite": (
         False,
-        "The elite could not be fitted (zero likelihood-ratio weight); the estimate from "
-        "the last proposal is unreliable.",
+        "The elite could not be fitted (no valid score, or zero likelihood-ratio weight): "
+        "no final sample was drawn, there is no estimate.",
     ),
     "no hits": (
         False,
@@ -334,7 +390,8 @@ class RareEventResult:
     Attributes
     ----------
     probability : float
-        The estimate of P(S(X) >= gamma) (or <=, see ``event``).
+        The estimate of P(S(X) >= gamma) (or <=, see ``event``); NaN when the run
+        made no estimate (its levels never reached gamma).
     std_error : float
         Its estimated standard error (NaN when no sample reached gamma).
     relative_error : float
@@ -348,7 +405,8 @@ class RareEventResult:
     nfev : int
         Evaluations of S in all (levels and the final sample).
     n_final : int
-        Size of the final sample.
+        Size of the final sample (the draws made: fewer than asked when a time limit,
+        the callback or Ctrl-C cut it short).
     n_hits : int
         Final samples inside the event.
     ess : float
@@ -362,6 +420,8 @@ class RareEventResult:
         NaN values of S (counted outside the event).
     method : str
         ``"cross-entropy"`` or ``"crude"``.
+    interrupted : bool
+        True when the run was stopped by KeyboardInterrupt.
 
     Examples
     --------
@@ -388,6 +448,7 @@ class RareEventResult:
     history: LevelHistory
     n_nan: int = 0
     method: str = "cross-entropy"
+    interrupted: bool = False
 
     def ci(self, level: float = 0.95) -> tuple[float, float]:
         """A two-sided confidence interval for the probability.
@@ -395,7 +456,7 @@ class RareEventResult:
         Crude Monte Carlo: the exact (Clopper-Pearson) binomial interval.
         Importance sampling: the normal interval ``p -/+ z se``, with its lower end
         at 0 at least (a probability is never negative); NaN bounds when no sample
-        reached gamma.
+        reached gamma or there is no estimate.
 
         >>> import cemopt as ce
         >>> est = ce.crude_monte_carlo(lambda X: X[:, 0], ce.Exponential([1.0]), 1.0,
@@ -416,6 +477,8 @@ class RareEventResult:
             return low, high
         z = float(stats.norm.ppf(0.5 + level / 2))
         half = z * self.std_error
+        if not half >= 0 or self.probability != self.probability:  # NaN: no error bar
+            return float("nan"), float("nan")
         return max(0.0, self.probability - half), self.probability + half
 
     def __repr__(self) -> str:

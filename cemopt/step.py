@@ -20,6 +20,7 @@ oriented so that *smaller is better*; the callers flip signs in exactly one plac
 
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +31,15 @@ from ._batch import take_rows
 from ._validation import effective_sample_size
 from .errors import DegenerateFitError
 
-__all__ = ["StepOutcome", "ce_step", "elite_indices", "likelihood_ratio_weights", "n_elite"]
+__all__ = [
+    "StepOutcome",
+    "ce_step",
+    "elite_indices",
+    "likelihood_ratio_weights",
+    "n_elite",
+    "refit",
+    "accepts_scale_alpha",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -107,6 +116,59 @@ def likelihood_ratio_weights(nominal: Any, proposal: Any, X: Any) -> np.ndarray:
     return np.exp(log_w - top)
 
 
+def accepts_scale_alpha(family: Any) -> bool:
+    """Whether ``family.blend`` takes the optional ``scale_alpha`` keyword.
+
+    The protocol's ``blend(previous, alpha)`` has no such keyword; families with
+    scale parameters (``Normal``, ``MultivariateNormal``, ...) add it. The engine
+    probes for it rather than assuming it, so that a family with only the four
+    documented methods works everywhere.
+
+    >>> import cemopt as ce
+    >>> class PointMass:  # a family with the protocol's blend only
+    ...     def blend(self, previous, alpha):
+    ...         return self
+    >>> accepts_scale_alpha(ce.Normal([0.0], [1.0])), accepts_scale_alpha(PointMass())
+    (True, False)
+    """
+    blend = getattr(family, "blend", None)
+    if not callable(blend):
+        return False
+    try:
+        parameters = inspect.signature(blend).parameters.values()
+    except (TypeError, ValueError):  # a builtin or C method: no way to know, so no
+        return False
+    return any(
+        p.name == "scale_alpha" or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters
+    )
+
+
+def refit(
+    family: Any,
+    X_elite: Any,
+    weights: np.ndarray | None,
+    *,
+    alpha: float,
+    scale_alpha: float | None = None,
+) -> tuple[Any, Any]:
+    """Steps 2 and 3: weighted maximum likelihood on the elite, then smoothing.
+
+    Returns ``(fitted, smoothed)``: the raw fit and ``alpha * fit + (1 - alpha) *
+    family`` (with ``scale_alpha`` for scale parameters where the family's ``blend``
+    takes it; pass None otherwise).
+
+    >>> import cemopt as ce
+    >>> fam = ce.Bernoulli([0.5, 0.5])
+    >>> fitted, smoothed = refit(fam, np.array([[1, 0], [1, 1]]), None, alpha=0.5)
+    >>> fitted.p.tolist(), smoothed.p.tolist()
+    ([1.0, 0.5], [0.75, 0.5])
+    """
+    fitted = family.fit(X_elite, weights)  # step 2, eq. (7)
+    if scale_alpha is None:  # step 3, eq. (12)
+        return fitted, fitted.blend(family, alpha)
+    return fitted, fitted.blend(family, alpha, scale_alpha=scale_alpha)
+
+
 def ce_step(
     family: Any,
     X: Any,
@@ -121,6 +183,10 @@ def ce_step(
 ) -> StepOutcome:
     """One CE update: select the elite, refit by weighted ML, blend with ``family``.
 
+    The three parts are also available one by one (:func:`elite_indices`,
+    :func:`likelihood_ratio_weights`, :func:`refit`), so that a rule that needs only
+    the elite's weights (the rare-event effective sample size) costs no fit.
+
     Parameters
     ----------
     family : Family
@@ -132,7 +198,8 @@ def ce_step(
     elite_frac : float
         rho, the elite fraction.
     alpha, scale_alpha : float
-        Smoothing weights (``scale_alpha`` for scale parameters, when given).
+        Smoothing weights (``scale_alpha`` for scale parameters, when given; the
+        family's ``blend`` must then take it, see :func:`accepts_scale_alpha`).
     nominal : Family, optional
         For rare events: the nominal density u; the elite is then weighted by the
         likelihood ratio f(x; u) / f(x; v_{t-1}).
@@ -160,10 +227,6 @@ def ce_step(
     elite, level = elite_indices(values, elite_frac, level_limit, previous_level)  # step 1
     X_elite = take_rows(X, elite)
     weights = None if nominal is None else likelihood_ratio_weights(nominal, family, X_elite)
-    fitted = family.fit(X_elite, weights)  # step 2, eq. (7)
-    if scale_alpha is None:  # step 3, eq. (12)
-        smoothed = fitted.blend(family, alpha)
-    else:
-        smoothed = fitted.blend(family, alpha, scale_alpha=scale_alpha)
+    fitted, smoothed = refit(family, X_elite, weights, alpha=alpha, scale_alpha=scale_alpha)
     ess = float(elite.size) if weights is None else effective_sample_size(weights, elite.size)
     return StepOutcome(family=smoothed, fitted=fitted, level=level, elite=elite, elite_ess=ess)

@@ -96,8 +96,10 @@ def test_impossible_event_stalls_with_a_message():
         est = ce.estimate(
             row_sum, ce.Bernoulli(np.full(10, 0.01)), 11, n_final=1000, max_iter=50, rng=0
         )
-    assert not est.success and est.status == "stalled" and est.probability == 0.0
+    assert not est.success and est.status == "stalled"
+    assert math.isnan(est.probability) and all(math.isnan(v) for v in est.ci(0.95))
     assert len(est.levels) < 50  # stopped by the stall rule, not by max_iter
+    assert est.nfev == est.history.nfev[-1] and est.n_final == 0  # no final sample spent
 
 
 def test_max_iter_is_reported():
