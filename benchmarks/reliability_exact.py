@@ -39,7 +39,7 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 
-from cemopt.problems._reliability_exact import (
+from cemopt.problems.network_reliability._exact import (
     _best_order,  # the programme's own edge order, handed to graphillion for a fair race
     _edge_sequence,
     frontier_width,

@@ -16,12 +16,6 @@ import numpy as np
 import pytest
 
 import cemopt as ce
-from cemopt.problems._reliability_batch import (
-    connection_times,
-    min_cut_sizes,
-    terminals_connected,
-)
-from cemopt.problems._reliability_pmc import pure_birth_survival
 from cemopt.problems.network_reliability import (
     METHODS,
     Network,
@@ -29,6 +23,12 @@ from cemopt.problems.network_reliability import (
     estimate_unreliability,
     exact_unreliability,
 )
+from cemopt.problems.network_reliability._batch import (
+    connection_times,
+    min_cut_sizes,
+    terminals_connected,
+)
+from cemopt.problems.network_reliability._pmc import pure_birth_survival
 
 K = 4  # standard errors allowed
 

@@ -20,7 +20,7 @@ import pytest
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from cemopt.problems._reliability_exact import (
+from cemopt.problems.network_reliability._exact import (
     frontier_width,
     log_unreliability_exact,
     unreliability_exact,

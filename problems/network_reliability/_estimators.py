@@ -19,7 +19,7 @@ event, on which crude Monte Carlo is hopeless and the cross-entropy method shine
   most reliable, by CE over inclusion variables.
 
 All batch work (connectivity, connection times, minimum cuts) is vectorised across the
-samples: see ``_reliability_batch``.
+samples: see ``_batch``.
 
 >>> from cemopt.problems.network_reliability import (Network, exact_unreliability,
 ...                                                  estimate_unreliability)
@@ -56,9 +56,9 @@ import numpy as np
 
 import cemopt as ce
 
-from ._reliability_batch import connection_times, min_cut_sizes, terminals_connected
-from ._reliability_exact import frontier_width, log_unreliability_exact, unreliability_exact
-from ._reliability_pmc import MergeScore, PermutationScore
+from ._batch import connection_times, min_cut_sizes, terminals_connected
+from ._exact import frontier_width, log_unreliability_exact, unreliability_exact
+from ._pmc import MergeScore, PermutationScore
 
 __all__ = [
     "Network",

@@ -37,7 +37,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from ._reliability_batch import connection_times
+from ._batch import connection_times
 
 __all__ = ["pure_birth_survival", "PermutationScore"]
 

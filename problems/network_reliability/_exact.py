@@ -42,7 +42,7 @@ use :func:`log_unreliability_exact` there.
 Examples
 --------
 >>> import numpy as np
->>> from cemopt.problems._reliability_exact import unreliability_exact
+>>> from cemopt.problems.network_reliability._exact import unreliability_exact
 >>> bridge = np.array([[0, 1], [0, 2], [1, 2], [1, 3], [2, 3]])
 >>> u = unreliability_exact(4, bridge, np.full(5, 1e-6), [0, 3])
 >>> f"{u:.6e}"  # two cuts of size 2 dominate: 2 q^2
@@ -459,7 +459,7 @@ def unreliability_exact(
     Examples
     --------
     >>> import numpy as np
-    >>> from cemopt.problems._reliability_exact import unreliability_exact
+    >>> from cemopt.problems.network_reliability._exact import unreliability_exact
     >>> edges = [[0, 1], [1, 2], [2, 3], [3, 0]]  # a 4-cycle, all-terminal
     >>> u = unreliability_exact(4, edges, [1e-8] * 4, range(4))
     >>> f"{u:.10e}"  # two or more failures: 6 q^2 (1 - q)^2 + 4 q^3 (1 - q) + q^4
@@ -481,7 +481,7 @@ def log_unreliability_exact(
     Examples
     --------
     >>> import math
-    >>> from cemopt.problems._reliability_exact import log_unreliability_exact
+    >>> from cemopt.problems.network_reliability._exact import log_unreliability_exact
     >>> edges = [[0, 1], [0, 1]]  # two parallel links: both must fail
     >>> lu = log_unreliability_exact(2, edges, [1e-200, 1e-200], [0, 1])
     >>> round(lu / math.log(10), 6)
@@ -514,7 +514,7 @@ def frontier_width(n_nodes: int, edges: Any, terminals: Any = None) -> int:
     Examples
     --------
     >>> import networkx as nx
-    >>> from cemopt.problems._reliability_exact import frontier_width
+    >>> from cemopt.problems.network_reliability._exact import frontier_width
     >>> grid = nx.convert_node_labels_to_integers(nx.grid_2d_graph(3, 40))
     >>> frontier_width(grid.number_of_nodes(), list(grid.edges))
     4

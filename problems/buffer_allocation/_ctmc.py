@@ -1,7 +1,7 @@
 """Exact throughput of small exponential flow lines: a continuous-time Markov chain.
 
 The state is each machine's status (idle, working, down, blocked) and each buffer's
-content. Transitions follow the rules of :mod:`cemopt.problems._flowline` told as
+content. Transitions follow the rules of :mod:`cemopt.problems.buffer_allocation._flowline` told as
 events rather than as a recursion: a working machine fails at its failure rate and
 completes at its processing rate; a down machine is repaired at its repair rate; a
 completed part goes straight into an idle machine downstream, else into the buffer,
