@@ -17,16 +17,13 @@ from typing import Any
 import numpy as np
 
 from .families import MultivariateNormal
+from .families._base import capabilities
 
 
 def scales_adaptively(family: Any) -> bool:
     """Whether the family supports adaptive variance scaling (``rescaled``, ``whiten``
     and an integer ``dim``, which sets the multiplier's patience)."""
-    return (
-        callable(getattr(family, "rescaled", None))
-        and callable(getattr(family, "whiten", None))
-        and isinstance(getattr(family, "dim", None), (int, np.integer))
-    )
+    return capabilities(family)["variance_scaling"]
 
 
 def default_elite_frac(family: Any) -> float:

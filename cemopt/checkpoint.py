@@ -2,7 +2,7 @@
 
 A checkpoint ``run.npz`` is a zip of ``.npy`` members (``numpy.savez``, never pickle):
 arrays stored under their path in the state tree (``"family/mean"``), and one JSON
-document, the member ``"__json__"``, with everything else (settings, counters, the
+document, the member ``"__json__"`` (its UTF-8 bytes), with everything else (settings, counters, the
 generator state). A member ``"__sha256__"`` holds a digest of all the others, so a
 corrupted or edited file is refused instead of resumed. The state is written to a
 temporary name and renamed, so an interruption while saving leaves the previous
@@ -71,7 +71,7 @@ def save_state(path: str | os.PathLike, state: dict[str, Any]) -> Path:
     digest = _digest(document, arrays)
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as fh:  # a file handle: np.savez must not append ".npz"
-        np.savez(fh, **{_JSON: np.array(document), _DIGEST: np.array(digest)}, **arrays)
+        np.savez(fh, **{_JSON: _utf8(document), _DIGEST: _utf8(digest)}, **arrays)
     os.replace(tmp, path)
     return path
 
@@ -398,6 +398,15 @@ def _digest(document: str, arrays: Mapping[str, np.ndarray]) -> str:
 
 def _read_members(path: Path) -> dict[str, np.ndarray]:
     """Every ``.npy`` member, each checked against its declared size before it is read."""
+    with open(path, "rb") as fh:  # what save_state writes ends in a bare end-of-directory
+        fh.seek(0, os.SEEK_END)
+        size = fh.tell()
+        fh.seek(max(0, size - 22))
+        tail = fh.read()
+    if size < 22 or tail[:4] != b"PK\x05\x06" or tail[20:22] != b"\0\0":
+        raise CheckpointError(
+            f"{path} is not a readable cemopt checkpoint (it does not end in a zip directory)."
+        )
     try:
         with zipfile.ZipFile(path) as archive:
             members = {}
@@ -432,10 +441,18 @@ def _read_members(path: Path) -> dict[str, np.ndarray]:
         ) from None
 
 
+def _utf8(text: str) -> np.ndarray:
+    """Text as a uint8 array of its UTF-8 bytes (a quarter of numpy's UTF-32 strings)."""
+    return np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+
+
 def _scalar_text(array: np.ndarray, path: Path, name: str) -> str:
-    if array.shape != () or array.dtype.kind != "U":
-        raise CheckpointError(f"{path}: the member {name!r} is not a text scalar.")
-    return str(array)
+    if array.ndim != 1 or array.dtype != np.uint8:
+        raise CheckpointError(f"{path}: the member {name!r} is not UTF-8 text.")
+    try:
+        return array.tobytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise CheckpointError(f"{path}: the member {name!r} is not UTF-8 text.") from None
 
 
 def _split(value: Any, prefix: str, arrays: dict[str, np.ndarray]) -> Any:

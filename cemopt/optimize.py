@@ -27,10 +27,10 @@ from ._run import BUDGET_STOPS, CERun, drive
 from ._validation import check_int, check_real
 from .errors import DegenerateFitError
 from .evaluate import DEFAULT_BLOCK_SIZE, Evaluator
-from .families._base import degeneracy_of, is_family
+from .families._base import accepts_scale_alpha, degeneracy_of, is_family
 from .families._information import step_information
 from .result import HISTORY_COLUMNS, STATUS_MESSAGES, History, OptimizeResult
-from .step import accepts_scale_alpha, ce_step, n_elite
+from .step import ce_step, n_elite
 
 __all__ = ["CrossEntropy", "DynamicSmoothing", "minimize", "maximize"]
 

@@ -45,10 +45,10 @@ from ._run import CERun, drive
 from ._validation import as_rng, check_int, check_real, effective_sample_size
 from .errors import ConvergenceWarning, DegenerateFitError
 from .evaluate import DEFAULT_BLOCK_SIZE, Evaluator
-from .families._base import degeneracy_of, is_family
+from .families._base import accepts_scale_alpha, degeneracy_of, is_family
 from .families._information import step_information
 from .result import LEVEL_COLUMNS, RARE_EVENT_MESSAGES, LevelHistory, RareEventResult
-from .step import accepts_scale_alpha, elite_indices, likelihood_ratio_weights, refit
+from .step import elite_indices, likelihood_ratio_weights, refit
 
 __all__ = ["RareEventCE", "estimate", "crude_monte_carlo"]
 
@@ -353,11 +353,11 @@ max_iter, max_evals, time_limit, patience, min_ess, max_level_batches, rng
                 success = verdict is None
                 drawn = self._final.n_drawn
                 message += (
-                    f" The final sample was cut to {drawn} of {self._final_target} draws; "
+                    f" The final sample was cut to {drawn} of {self._final_target} draws"
                     + (
-                        "the estimate and its error bar use those."
+                        "; the estimate and its error bar use those."
                         if success
-                        else RARE_EVENT_MESSAGES[verdict][1]
+                        else ". " + RARE_EVENT_MESSAGES[verdict][1]
                     )
                 )
         history = LevelHistory.from_columns(self._columns)
@@ -560,7 +560,9 @@ class _FinalSum:
 
     def estimate(self) -> dict[str, float]:
         n = self.n_drawn
-        if self.n_hits == 0 or not math.isfinite(self.top) or n == 0:
+        if n == 0:  # nothing drawn yet: no estimate at all
+            return _NO_ESTIMATE
+        if self.n_hits == 0 or not math.isfinite(self.top):  # an estimate of 0, no error bar
             return {**_NO_ESTIMATE, "probability": 0.0, "log_probability": -math.inf}
         mean_z = self.s1 / n
         # variance of I*W over all n draws (the zeros of the misses included); the

@@ -20,7 +20,6 @@ oriented so that *smaller is better*; the callers flip signs in exactly one plac
 
 from __future__ import annotations
 
-import inspect
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -38,7 +37,6 @@ __all__ = [
     "likelihood_ratio_weights",
     "n_elite",
     "refit",
-    "accepts_scale_alpha",
 ]
 
 
@@ -114,33 +112,6 @@ def likelihood_ratio_weights(nominal: Any, proposal: Any, X: Any) -> np.ndarray:
             "Every elite sample has zero likelihood ratio (outside the nominal support)."
         )
     return np.exp(log_w - top)
-
-
-def accepts_scale_alpha(family: Any) -> bool:
-    """Whether ``family.blend`` takes the optional ``scale_alpha`` keyword.
-
-    The protocol's ``blend(previous, alpha)`` has no such keyword; families with
-    scale parameters (``Normal``, ``MultivariateNormal``, ...) add it. The engine
-    probes for it rather than assuming it, so that a family with only the four
-    documented methods works everywhere.
-
-    >>> import cemopt as ce
-    >>> class PointMass:  # a family with the protocol's blend only
-    ...     def blend(self, previous, alpha):
-    ...         return self
-    >>> accepts_scale_alpha(ce.Normal([0.0], [1.0])), accepts_scale_alpha(PointMass())
-    (True, False)
-    """
-    blend = getattr(family, "blend", None)
-    if not callable(blend):
-        return False
-    try:
-        parameters = inspect.signature(blend).parameters.values()
-    except (TypeError, ValueError):  # a builtin or C method: no way to know, so no
-        return False
-    return any(
-        p.name == "scale_alpha" or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters
-    )
 
 
 def refit(

@@ -8,7 +8,6 @@ them, and raises ``AssertionError`` naming the first check that fails.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -16,7 +15,7 @@ import numpy as np
 from scipy import stats
 
 from ._validation import as_rng, check_int, check_real
-from .families._base import is_family
+from .families._base import accepts_scale_alpha, capabilities, is_family
 
 __all__ = ["check_family"]
 
@@ -97,6 +96,11 @@ def check_family(family: Any, *, n: int = 20000, rng: Any = 0, k: float = 4.0) -
         for ``g`` a fit on a sub-sample, the mean of ``exp(g.logpdf(X) - logpdf(X))``
         over ``X ~ family`` is 1 within ``k`` standard errors (skipped when the ratio
         is infinite somewhere).
+    ``optional members``
+        not a check but a statement: which of the optional members the engine probes
+        for (:data:`cemopt.families.OPTIONAL_MEMBERS`) the family has, as
+        ``"has: mode, degeneracy, ...; lacks: ..."``; each one it lacks only turns a
+        feature off.
     ``information``
         (needs ``entropy``, ``kl_divergence`` and ``cross_entropy`` in closed form;
         skipped where ``closed_form_information`` is False or they return estimates)
@@ -177,7 +181,7 @@ def check_family(family: Any, *, n: int = 20000, rng: Any = 0, k: float = 4.0) -
     prev_weights = np.random.default_rng(seeds[2]).uniform(0.5, 1.5, size=n // 10)
     prev = family.fit(part, prev_weights)
     cases = [((prev, 1.0), {}, family, "blend(prev, 1)"), ((prev, 0.0), {}, prev, "blend(prev, 0)")]
-    if _accepts(family.blend, "scale_alpha"):
+    if accepts_scale_alpha(family):
         cases += [
             ((prev, 1.0), {"scale_alpha": 1.0}, family, "blend(prev, 1, scale_alpha=1)"),
             ((prev, 0.0), {"scale_alpha": 0.0}, prev, "blend(prev, 0, scale_alpha=0)"),
@@ -229,6 +233,10 @@ def check_family(family: Any, *, n: int = 20000, rng: Any = 0, k: float = 4.0) -
         if changed or set(after) != set(before):
             fail("immutability", f"params {changed} changed after sample/fit/blend were called.")
     report["immutability"] = "ok"
+    has = capabilities(family)
+    present = ", ".join(name for name, value in has.items() if value) or "none"
+    absent = ", ".join(name for name, value in has.items() if not value) or "none"
+    report["optional members"] = f"has: {present}; lacks: {absent}"
     return report
 
 
@@ -305,16 +313,6 @@ def _check_frozen(family: Any, fail: Callable[[str], None]) -> None:
         else:
             object.__delattr__(family, name)
         fail(f"setting the attribute {name!r} must raise (families are immutable values).")
-
-
-def _accepts(method: Callable, keyword: str) -> bool:
-    try:
-        parameters = inspect.signature(method).parameters
-    except (TypeError, ValueError):
-        return False
-    return keyword in parameters or any(
-        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
-    )
 
 
 def _comparer(

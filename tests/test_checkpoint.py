@@ -65,7 +65,7 @@ def test_checkpoint_is_plain_npz_with_json(tmp_path):
         names = archive.namelist()
     assert "__json__.npy" in names and not any(n.endswith(".pkl") for n in names)
     with np.load(path, allow_pickle=False) as data:
-        document = json.loads(str(data["__json__"]))
+        document = json.loads(data["__json__"].tobytes().decode("utf-8"))
     assert document["format"] == "cemopt-checkpoint"
     assert document["state"]["__dict__"]["counters"]["__dict__"]["nit"] == 2
 

@@ -6,7 +6,7 @@ conformance checks any family (ours or a user's) must pass. Every family also ha
 ``entropy``, ``kl_divergence`` and ``cross_entropy`` (see ``docs/information.md``).
 """
 
-from ._base import Family, is_family
+from ._base import OPTIONAL_MEMBERS, Family, capabilities, is_family
 from ._information import Estimate
 from .bernoulli import Bernoulli
 from .categorical import Categorical
@@ -21,6 +21,7 @@ __all__ = [
     "Bernoulli",
     "Categorical",
     "Estimate",
+    "OPTIONAL_MEMBERS",
     "Exponential",
     "Family",
     "Mixture",
@@ -28,5 +29,6 @@ __all__ = [
     "Normal",
     "Permutation",
     "Product",
+    "capabilities",
     "is_family",
 ]

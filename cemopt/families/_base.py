@@ -11,11 +11,19 @@ history columns and the ``kl_tol`` stopping rule.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-__all__ = ["Family", "degeneracy_of", "is_family"]
+__all__ = [
+    "Family",
+    "OPTIONAL_MEMBERS",
+    "accepts_scale_alpha",
+    "capabilities",
+    "degeneracy_of",
+    "is_family",
+]
 
 
 @runtime_checkable
@@ -79,3 +87,71 @@ def degeneracy_of(family: Any) -> float:
     """
     method = getattr(family, "degeneracy", None)
     return float(method()) if callable(method) else float("nan")
+
+
+#: the optional members the engine probes for, and what each one unlocks; a family
+#: without them still works everywhere (the four protocol methods are enough)
+OPTIONAL_MEMBERS: dict[str, str] = {
+    "mode": "res.x_mode, the family's own best guess",
+    "degeneracy": "the degeneracy_tol stopping rule and the history's degeneracy column",
+    "params": "the default n_samples of minimize, keep_params, checkpoints",
+    "with_params": "checkpoints (a resumed run rebuilds the family from its parameters)",
+    "scale_alpha": "blend(..., scale_alpha=...): scale_smoothing, a separate weight for "
+    "scale parameters",
+    "variance_scaling": "rescaled, whiten and an integer dim: adaptive variance scaling",
+    "entropy": "the history's entropy column",
+    "kl_divergence": "the history's kl column and the kl_tol stopping rule",
+}
+
+
+def accepts_scale_alpha(family: Any) -> bool:
+    """Whether ``family.blend`` takes the optional ``scale_alpha`` keyword.
+
+    The protocol's ``blend(previous, alpha)`` has no such keyword; families with
+    scale parameters (``Normal``, ``MultivariateNormal``, ...) add it. The engine
+    probes for it rather than assuming it, so that a family with only the four
+    documented methods works everywhere.
+
+    >>> import cemopt as ce
+    >>> class PointMass:  # a family with the protocol's blend only
+    ...     def blend(self, previous, alpha):
+    ...         return self
+    >>> accepts_scale_alpha(ce.Normal([0.0], [1.0])), accepts_scale_alpha(PointMass())
+    (True, False)
+    """
+    blend = getattr(family, "blend", None)
+    if not callable(blend):
+        return False
+    try:
+        parameters = inspect.signature(blend).parameters.values()
+    except (TypeError, ValueError):  # a builtin or C method: no way to know, so no
+        return False
+    return any(
+        p.name == "scale_alpha" or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters
+    )
+
+
+def capabilities(family: Any) -> dict[str, bool]:
+    """Which optional members (:data:`OPTIONAL_MEMBERS`) ``family`` has.
+
+    The engine uses each one only where this says it is there.
+
+    >>> import cemopt as ce
+    >>> from cemopt.families import capabilities
+    >>> sorted(k for k, v in capabilities(ce.Normal([0.0], [1.0])).items() if not v)
+    []
+    >>> sorted(k for k, v in capabilities(ce.Permutation(5)).items() if not v)
+    ['variance_scaling']
+    """
+    has = {name: callable(getattr(family, name, None)) for name in ("mode", "degeneracy")}
+    has["params"] = isinstance(getattr(family, "params", None), dict)
+    has["with_params"] = callable(getattr(family, "with_params", None))
+    has["scale_alpha"] = accepts_scale_alpha(family)
+    has["variance_scaling"] = (
+        callable(getattr(family, "rescaled", None))
+        and callable(getattr(family, "whiten", None))
+        and isinstance(getattr(family, "dim", None), (int, np.integer))
+    )
+    has["entropy"] = callable(getattr(family, "entropy", None))
+    has["kl_divergence"] = callable(getattr(family, "kl_divergence", None))
+    return has
