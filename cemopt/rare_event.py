@@ -351,15 +351,12 @@ max_iter, max_evals, time_limit, patience, min_ess, max_level_batches, rng
                 message += " No level had reached gamma: no final sample, no estimate."
             elif self.phase == "final" and reason != "running":
                 success = verdict is None
-                drawn = self._final.n_drawn
-                message += (
-                    f" The final sample was cut to {drawn} of {self._final_target} draws"
-                    + (
-                        "; the estimate and its error bar use those."
-                        if success
-                        else ". " + RARE_EVENT_MESSAGES[verdict][1]
-                    )
-                )
+                cut = f" The final sample was cut to {self._final.n_drawn} of"
+                cut += f" {self._final_target} draws"
+                if success:
+                    message += cut + "; the estimate and its error bar use those."
+                else:
+                    message += cut + ". " + RARE_EVENT_MESSAGES[verdict][1]
         history = LevelHistory.from_columns(self._columns)
         return RareEventResult(
             probability=final["probability"],
