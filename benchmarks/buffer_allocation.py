@@ -15,9 +15,9 @@
    in simulated parts (one part through the line for one allocation = 1, warm-up
    included):
 
-   - ``CE``: ``optimize`` with its defaults; its budget sets the others'.
+   - ``CE``: ``solve`` with its defaults; its budget sets the others'.
    - ``CE, no final re-evaluation``: the same runs' best single estimate (``best_seen_x``).
-   - ``CE, slots as sampled``: ``optimize(..., sort_slots=False)``.
+   - ``CE, slots as sampled``: ``solve(..., sort_slots=False)``.
    - ``random search``: uniform random allocations (uniform over all allocations) in
      batches of 200 with common random numbers, the same evaluation length as CE,
      then the same final re-evaluation of its 10 best as CE.
@@ -51,10 +51,11 @@ from pathlib import Path
 import numpy as np
 
 from cemopt.problems.buffer_allocation import (
+    BufferAllocation,
     FlowLine,
     effective_times,
-    optimize,
     simulate_events,
+    solve,
     throughput,
 )
 
@@ -193,7 +194,7 @@ def optimisers(quick: bool, seeds: int) -> dict:
         runs: dict[str, list[dict]] = {k: [] for k in ("CE", "CE-raw", "CE-unsorted", "RS", "G")}
         for seed in range(seeds):
             start = time.perf_counter()
-            res = optimize(line, total, rng=seed)
+            res = solve(BufferAllocation(line, total), rng=seed)
             t = time.perf_counter() - start
             budget = res.simulated_parts
             runs["CE"].append(
@@ -202,7 +203,7 @@ def optimisers(quick: bool, seeds: int) -> dict:
             )
             runs["CE-raw"].append({"x": res.best_seen_x.tolist(), "parts": budget})
             start = time.perf_counter()
-            res2 = optimize(line, total, rng=seed, sort_slots=False)
+            res2 = solve(BufferAllocation(line, total), rng=seed, sort_slots=False)
             runs["CE-unsorted"].append(
                 {"x": res2.x.tolist(), "parts": res2.simulated_parts}
                 | {"seconds": time.perf_counter() - start, "nit": res2.nit}
@@ -250,7 +251,7 @@ def simopt_note() -> str:
 
 # ------------------------------------------------------------------ report
 LABELS = {
-    "CE": "CE (`optimize` defaults)",
+    "CE": "CE (`solve` defaults)",
     "CE-raw": "CE, no final re-evaluation",
     "CE-unsorted": "CE, `sort_slots=False`",
     "RS": "random search",

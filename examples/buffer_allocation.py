@@ -20,11 +20,12 @@ import time
 import numpy as np
 
 from cemopt.problems.buffer_allocation import (
+    BufferAllocation,
     FlowLine,
     TimeDistribution,
     all_allocations,
     exact_throughput,
-    optimize,
+    solve,
     throughput,
 )
 
@@ -44,7 +45,7 @@ def main() -> None:
     every = all_allocations(8, 3)
     exact = np.array([exact_throughput(line, a) for a in every])
     best = every[np.argmax(exact)]
-    res = optimize(line, 8, rng=1)
+    res = solve(BufferAllocation(line, total_buffer=8), rng=1)
     print(
         f"\nCE: {res.x.tolist()} after {res.nit} iterations, {res.simulated_parts / 1e6:.2f} M "
         f"simulated parts; exact best of {len(every)}: {best.tolist()} ({exact.max():.4f})"
@@ -65,7 +66,7 @@ def main() -> None:
         failure_rates=[0.01, 0.02, 0.01, 0.03, 0.01, 0.02],
         repair_rates=[TD.numpy("uniform", low=5.0, high=15.0)] * 6,
     )
-    res = optimize(general, 20, rng=2)
+    res = solve(BufferAllocation(general, total_buffer=20), rng=2)
     even = np.array([4, 4, 4, 4, 4])
     m_even, _ = throughput(general, even, n_parts=20_000, rng=3)
     m_ce, s_ce = throughput(general, res.x, n_parts=20_000, rng=3)

@@ -12,6 +12,7 @@ Shanthikumar 1993, ch. 4). Statistical checks use fixed seeds and 4 standard err
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pytest
@@ -19,15 +20,16 @@ import pytest
 import cemopt as ce
 from cemopt.problems.buffer_allocation import (
     AllocationResult,
+    BufferAllocation,
     FlowLine,
     TimeDistribution,
     all_allocations,
     departure_times,
     effective_times,
     exact_throughput,
-    optimize,
     simulate_events,
     slots_to_allocations,
+    solve,
     throughput,
 )
 
@@ -219,19 +221,19 @@ def test_slots_to_allocations_counts():
 
 
 # ------------------------------------------------------------------ CE
-def test_optimize_finds_the_exact_best_in_9_of_10_seeds():
+def test_solve_finds_the_exact_best_in_9_of_10_seeds():
     line = FlowLine([1.1, 0.67, 0.98, 1.35])
     candidates = all_allocations(8, 3)
     exact = np.array([exact_throughput(line, a) for a in candidates])
     best = candidates[np.argmax(exact)].tolist()
     hits = 0
     for seed in range(10):
-        res = optimize(line, 8, n_parts=500, rng=seed)
+        res = solve(BufferAllocation(line, 8), n_parts=500, rng=seed)
         hits += res.x.tolist() == best
     assert hits >= 9, hits
 
 
-def test_optimize_finds_the_enumerated_best_on_a_general_line():
+def test_solve_finds_the_enumerated_best_on_a_general_line():
     """A line no Markov chain describes (gamma and deterministic processing, uniform
     repairs): the best allocation comes from simulating all 84 allocations with the
     same random numbers, in 6 independent replications."""
@@ -252,13 +254,15 @@ def test_optimize_finds_the_enumerated_best_on_a_general_line():
     diff = per_run[:, order[0]] - per_run[:, order[1]]
     assert diff.mean() > K_SE * diff.std(ddof=1) / math.sqrt(len(diff))  # a clear best
     best = candidates[order[0]].tolist()
-    hits = sum(optimize(line, 6, n_parts=500, rng=s).x.tolist() == best for s in range(10))
+    problem = BufferAllocation(line, 6)
+    hits = sum(solve(problem, n_parts=500, rng=s).x.tolist() == best for s in range(10))
     assert hits >= 9, hits
 
 
-def test_optimize_result():
+def test_solve_result():
     line = FlowLine([1.0, 0.8, 1.0], failure_rates=[0.05] * 3, repair_rates=[0.5] * 3)
-    res = optimize(line, 5, n_parts=300, max_iter=4, final_candidates=4, rng=0)
+    problem = BufferAllocation(line, 5)
+    res = solve(problem, n_parts=300, max_iter=4, final_candidates=4, rng=0)
     assert isinstance(res, AllocationResult) and isinstance(res, ce.OptimizeResult)
     assert res.x.dtype == np.int64 and res.x.shape == (2,) and res.x.sum() == 5
     assert res.x_mode.sum() == 5 and res.nit <= 4
@@ -271,8 +275,62 @@ def test_optimize_result():
     final = len(res.candidates) * (20 * 300 + 2 * 300)
     assert res.simulated_parts > final
     # the same seed gives the same result
-    again = optimize(line, 5, n_parts=300, max_iter=4, final_candidates=4, rng=0)
+    again = solve(problem, n_parts=300, max_iter=4, final_candidates=4, rng=0)
     assert again.x.tolist() == res.x.tolist() and again.fun == res.fun
+
+
+def test_a_batch_scored_in_blocks_shares_its_random_numbers():
+    """The engine may score one batch in several blocks of rows: every block of a batch
+    sees the same random numbers (one draw per batch), the next batch fresh ones."""
+    from cemopt.problems.buffer_allocation._allocation import _Objective
+
+    line = FlowLine([1.0, 0.8, 1.0], failure_rates=[0.05] * 3, repair_rates=[0.5] * 3)
+    X = np.random.default_rng(0).integers(0, 2, size=(40, 5))
+    whole = _Objective(line, 2, 200, 20, np.random.default_rng(1), True)
+    blocks = _Objective(line, 2, 200, 20, np.random.default_rng(1), True)
+    one = whole(X)
+    split = np.concatenate([blocks(X[:15]), blocks(X[15:])])
+    np.testing.assert_array_equal(one, split)
+    whole.end_batch(X, one)
+    blocks.end_batch(X, split)
+    np.testing.assert_array_equal(whole(X), blocks(X))  # both move on to fresh numbers
+    assert not np.array_equal(whole(X), one)
+
+
+def test_problem_and_allocations():
+    problem = BufferAllocation(FlowLine([1.0, 1.0, 1.0, 1.0]), total_buffer=3)
+    assert problem.n_buffers == 3 and problem.total_buffer == 3
+    np.testing.assert_array_equal(problem.allocations(), all_allocations(3, 3))
+
+
+def test_time_limit_covers_the_final_re_evaluation():
+    """A 10-machine line whose default run takes seconds, with a 0.5 s limit: the CE
+    iterations stop early enough for the finalists, and the run ends near the limit."""
+    rates = [1.0] * 10
+    line = FlowLine(rates, failure_rates=[0.05] * 10, repair_rates=[0.5] * 10)
+    start = time.perf_counter()
+    res = solve(BufferAllocation(line, 30), rng=0, time_limit=0.5)
+    seconds = time.perf_counter() - start
+    assert res.status == "time_limit" and not res.success
+    assert seconds < 5.0  # generous: without the limit the run takes 2 s or more
+    assert res.x.sum() == 30 and res.std_error > 0
+
+
+def test_max_evals_callback_and_progress(capsys):
+    line = FlowLine([1.0, 0.8, 1.0])
+    seen = []
+    res = solve(
+        BufferAllocation(line, 4),
+        rng=0,
+        n_parts=200,
+        max_evals=250,
+        callback=seen.append,
+        progress=True,
+    )
+    assert res.status == "max_evals" and res.nfev == 250 and seen
+    assert capsys.readouterr().err
+    res = solve(BufferAllocation(line, 4), rng=0, n_parts=200, callback=lambda r: True)
+    assert res.status == "callback" and res.x.sum() == 4
 
 
 # ------------------------------------------------------------------ bad input
@@ -355,13 +413,20 @@ def test_exact_throughput_refuses():
         exact_throughput(big, [[1, 1, 1, 1]])
 
 
-def test_bad_optimize_arguments():
+def test_bad_solve_arguments():
     line = FlowLine([1.0, 1.0, 1.0])
     with pytest.raises(ValueError, match=r"`total_buffer >= 1` must hold, but got total_buffer=0"):
-        optimize(line, 0)
+        BufferAllocation(line, 0)
     with pytest.raises(TypeError, match=r"`total_buffer` must be an integer, but got"):
-        optimize(line, 2.5)
-    with pytest.raises(TypeError, match=r"optimize\(\) sets `vectorized` itself"):
-        optimize(line, 3, vectorized=False)
+        BufferAllocation(line, 2.5)
     with pytest.raises(TypeError, match=r"`line` must be a FlowLine"):
-        optimize("line", 3)
+        BufferAllocation("line", 3)
+    problem = BufferAllocation(line, 3)
+    with pytest.raises(TypeError, match=r"solve\(\) sets `vectorized` itself"):
+        solve(problem, vectorized=False)
+    with pytest.raises(TypeError, match=r"`problem` must be a BufferAllocation \(Buffer"):
+        solve(line)
+    with pytest.raises(ValueError, match=r"`0 < time_limit` must hold, but got time_limit=0"):
+        solve(problem, time_limit=0)
+    with pytest.raises(TypeError, match=r"`callback` must be callable or None"):
+        solve(problem, callback="print")

@@ -15,14 +15,15 @@ def _buffers(args: argparse.Namespace) -> Report:
 
     line = ba.FlowLine(args.rates, args.failure_rates, args.repair_rates)
     start = time.perf_counter()
-    res = ba.optimize(
-        line,
-        args.slots,
+    res = ba.solve(
+        ba.BufferAllocation(line, args.slots),
+        rng=args.seed,
+        max_evals=args.max_evals,
+        time_limit=args.time_limit,
+        progress=args.progress,
         n_samples=args.n_samples,
         max_iter=args.max_iter,
         n_parts=args.n_parts,
-        rng=args.seed,
-        progress=args.progress,
     )
     seconds = time.perf_counter() - start
     exact = None

@@ -243,6 +243,15 @@ def build_parser() -> argparse.ArgumentParser:
     buffers.add_argument("--n-samples", type=_positive_int, help="allocations per iteration")
     buffers.add_argument("--max-iter", type=_positive_int, default=30, help="iterations (30)")
     buffers.add_argument(
+        "--max-evals", type=_positive_int, help="allocations scored during CE, at most"
+    )
+    buffers.add_argument(
+        "--time-limit",
+        type=_positive_float,
+        metavar="S",
+        help="seconds for the whole run, the final re-simulation of the finalists included",
+    )
+    buffers.add_argument(
         "--exact", action="store_true", help="the exact throughput of the answer (Markov chain)"
     )
     _add_common(buffers, progress=True, plot="the history")
