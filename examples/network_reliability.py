@@ -22,9 +22,10 @@ import numpy as np
 import cemopt as ce
 from cemopt.problems.network_reliability import (
     Network,
-    design,
+    NetworkDesign,
     estimate_unreliability,
     exact_unreliability,
+    solve,
 )
 
 backbone = Network.dodecahedron(failure_prob=1e-3)
@@ -51,10 +52,10 @@ candidates = Network(
 )
 costs = rng.integers(1, 6, size=10).astype(float)
 budget = 14.0
-best = design(candidates, costs, budget, rng=0)
+best = solve(NetworkDesign(candidates, costs, budget), rng=0)
 print(
     f"\nCE design: links {best.links}, cost {best.cost:.0f} <= {budget:.0f}, "
-    f"unreliability {best.unreliability:.5f} ({best.result.nfev} designs scored)"
+    f"unreliability {best.fun:.5f} ({best.nfev} designs scored)"
 )
 
 enumerated = min(

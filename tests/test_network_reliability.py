@@ -8,6 +8,7 @@ checked against enumeration and closed forms in test_reliability_exact.py.
 from __future__ import annotations
 
 import itertools
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import mpmath
@@ -18,10 +19,13 @@ import pytest
 import cemopt as ce
 from cemopt.problems.network_reliability import (
     METHODS,
+    RELIABILITY,
+    DesignResult,
     Network,
-    design,
+    NetworkDesign,
     estimate_unreliability,
     exact_unreliability,
+    solve,
 )
 from cemopt.problems.network_reliability._batch import (
     connection_times,
@@ -271,10 +275,11 @@ def test_design_finds_the_enumerated_optimum():
     net = Network(g, terminals=[0, 4], failure_prob=q)
     best_value, _ = _best_by_enumeration(net, costs, budget)
     found = 0
+    problem = NetworkDesign(net, costs, budget)
     for seed in range(5):
-        res = design(net, costs, budget, rng=seed)
-        assert res.cost <= budget
-        found += res.unreliability == pytest.approx(best_value, rel=1e-12)
+        res = solve(problem, rng=seed)
+        assert res.cost <= budget == problem.budget and res.cost == problem.cost(res.x)
+        found += res.fun == pytest.approx(best_value, rel=1e-12)
     assert found == 5
 
 
@@ -283,14 +288,55 @@ def test_design_finds_the_enumerated_optimum():
     [
         ({"costs": [1, 1]}, r"`costs` must have one value per candidate link \(3\)"),
         ({"costs": [1, -1, 1]}, r"`costs` must be finite and >= 0"),
-        ({"budget": 0}, "`budget` must be a finite number > 0, but got budget=0"),
-        ({"reliability": "crude"}, "`reliability` must be 'exact', 'turnip' or 'ce-turnip'"),
+        ({"budget": 0}, "`0 < budget` must hold, but got budget=0"),
     ],
 )
 def test_design_rejects_bad_input(kwargs, match):
     args = {"costs": [1, 1, 1], "budget": 2.0} | kwargs
     with pytest.raises(ValueError, match=match):
-        design(Network(nx.cycle_graph(3), [0, 1], 0.1), **args)
+        NetworkDesign(Network(nx.cycle_graph(3), [0, 1], 0.1), **args)
+
+
+def test_design_rejects_bad_options():
+    problem = NetworkDesign(Network(nx.cycle_graph(3), [0, 1], 0.1), [1, 1, 1], 2.0)
+    with pytest.raises(
+        ValueError,
+        match=r"`reliability` must be one of \['exact', 'turnip', 'ce-turnip'\], but got "
+        r"reliability='crude'",
+    ):
+        solve(problem, reliability="crude")
+    with pytest.raises(ValueError, match=r"`0 < start_prob < 1` must hold, but got start_prob=1"):
+        solve(problem, start_prob=1)
+    with pytest.raises(TypeError, match=r"`problem` must be a NetworkDesign \(NetworkDesign\("):
+        solve(problem.candidates)
+    with pytest.raises(TypeError, match="`candidates` must be a Network"):
+        NetworkDesign(nx.cycle_graph(3), [1, 1, 1], 2.0)
+    with pytest.raises(ValueError, match=r"`designs` must have shape \(N, 3\) or \(3,\)"):
+        problem.cost([1, 1])
+    assert RELIABILITY == ("exact", "turnip", "ce-turnip")
+
+
+def test_design_result_is_an_optimize_result():
+    net = Network(nx.complete_graph(4), terminals=[0, 3], failure_prob=0.1)
+    seen = []
+    res = solve(NetworkDesign(net, [1] * 6, 3), rng=0, callback=seen.append, max_evals=900)
+    assert isinstance(res, DesignResult) and isinstance(res, ce.OptimizeResult)
+    assert res.x.dtype == bool and res.x.shape == (6,) and res.x_mode.dtype == bool
+    assert res.fun == res.best_seen == pytest.approx(exact_unreliability(res.network), rel=1e-12)
+    assert res.std_error == 0.0 and res.cost == 3.0 and len(res.links) == 3
+    assert res.nfev <= 900 and seen and res.nit == len(res.history)
+
+
+def test_design_time_limit_holds_between_designs():
+    """A 4 x 6 grid (38 candidate links): about 20 ms a design, 0.4 s an iteration, 7 s
+    the run without a limit; the clock is read between designs."""
+    net = Network.grid(4, 6, 0.1)
+    problem = NetworkDesign(net, np.ones(net.n_edges), 25)
+    start = time.perf_counter()
+    res = solve(problem, rng=0, time_limit=0.5)
+    seconds = time.perf_counter() - start
+    assert res.status == "time_limit" and not res.success
+    assert seconds < 5.0  # generous
 
 
 def test_design_with_estimated_reliability_is_near_optimal_and_honest():
@@ -299,8 +345,8 @@ def test_design_with_estimated_reliability_is_near_optimal_and_honest():
     net = Network(nx.complete_graph(5), terminals=[0, 4], failure_prob=rng.uniform(0.05, 0.3, 10))
     best_value, _ = _best_by_enumeration(net, costs, 14.0)
     for seed in range(2):
-        res = design(net, costs, 14.0, reliability="turnip", n_final=2000, rng=seed)
+        res = solve(NetworkDesign(net, costs, 14.0), reliability="turnip", n_final=2000, rng=seed)
         exact = exact_unreliability(res.network)
         # the returned estimate is a fresh one, so its error bar covers the design's value
-        assert abs(res.unreliability - exact) < K * res.std_error
+        assert abs(res.fun - exact) < K * res.std_error
         assert exact <= 1.1 * best_value

@@ -15,8 +15,8 @@ event, on which crude Monte Carlo is hopeless and the cross-entropy method shine
   (multilevel CE on the link-failure Bernoulli probabilities), ``"evolution"``
   (multilevel CE on the repair times) and ``"crude"`` Monte Carlo. Each returns a
   :class:`cemopt.RareEventResult`.
-- :func:`design`: which candidate links to build within a budget to make the network
-  most reliable, by CE over inclusion variables.
+- :class:`NetworkDesign` and :func:`solve`: which candidate links to build within a
+  budget to make the network most reliable, by CE over inclusion variables.
 
 All batch work (connectivity, connection times, minimum cuts) is vectorised across the
 samples: see ``_batch``. The package: ``_network`` (the model), ``_exact`` (the exact
@@ -33,6 +33,15 @@ process), ``_design``.
 >>> bool(abs(est.probability - exact) < 4 * est.std_error)
 True
 
+Design: which 3 links of the complete graph on 4 nodes to build (terminals 0 and 3):
+
+>>> import networkx as nx
+>>> from cemopt.problems.network_reliability import NetworkDesign, solve
+>>> net = Network(nx.complete_graph(4), terminals=[0, 3], failure_prob=0.1)
+>>> res = solve(NetworkDesign(net, costs=[1, 1, 1, 1, 1, 1], budget=3), rng=0)
+>>> res.cost, round(res.fun, 6)   # the direct link and a 2-link path: 0.1 * (1 - 0.9**2)
+(3.0, 0.019)
+
 References
 ----------
 .. [1] Hui, K.-P., Bean, N., Kraetzl, M. & Kroese, D. P. (2005). The cross-entropy method
@@ -43,7 +52,7 @@ References
    reliability using graph evolution models. *IEEE Trans. Reliability* 40, 572-581.
 """
 
-from ._design import DesignResult, design
+from ._design import RELIABILITY, DesignResult, NetworkDesign, solve
 from ._estimators import METHODS, estimate_unreliability, exact_unreliability
 from ._network import Network
 
@@ -51,7 +60,9 @@ __all__ = [
     "Network",
     "exact_unreliability",
     "estimate_unreliability",
-    "design",
+    "NetworkDesign",
+    "solve",
     "DesignResult",
     "METHODS",
+    "RELIABILITY",
 ]
