@@ -19,6 +19,7 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import networkx as nx
@@ -135,22 +136,46 @@ class MaxCut:
         return f"MaxCut(n_nodes={self.n_nodes}{known})"
 
 
-def solve(problem: MaxCut, *, rng: Any = None, **options: Any) -> ce.OptimizeResult:
+def solve(
+    problem: MaxCut,
+    *,
+    rng: Any = None,
+    max_evals: int | None = None,
+    time_limit: float | None = None,
+    callback: Callable[[ce.OptimizeResult], Any] | None = None,
+    progress: bool = False,
+    **options: Any,
+) -> ce.OptimizeResult:
     """Find a maximum cut by CE over Bernoulli node sides.
 
     Parameters
     ----------
     problem : MaxCut
     rng : None, int or numpy.random.Generator
+    max_evals : int, optional
+        Cuts sampled and scored, at most.
+    time_limit : float, optional
+        Seconds (status ``"time_limit"``).
+    callback : callable, optional
+        ``callback(intermediate_result)`` after each iteration; True stops the run.
+    progress : bool, default False
+        A one-line progress bar on stderr.
     **options
         Passed to :func:`cemopt.maximize` (``n_samples``, ``elite_frac``,
-        ``smoothing``, ``max_iter``, ``target``, ...). The target defaults to
-        ``problem.optimum`` when it is known.
+        ``smoothing``, ``max_iter``, ``target``, ``executor``, ``checkpoint``, ...).
+        The target defaults to ``problem.optimum`` when it is known.
 
     Returns
     -------
     OptimizeResult
         ``res.x`` is the best cut (int8 0/1, node 0 on side 1), ``res.fun`` its value.
+
+    Examples
+    --------
+    >>> problem = MaxCut.synthetic(n=20, m=10, rng=0)
+    >>> res = solve(problem, rng=0, max_evals=20_000)
+    >>> res.fun == problem.optimum, int(res.x[0])
+    (True, 1)
     """
     if not isinstance(problem, MaxCut):
         raise TypeError(f"`problem` must be a MaxCut, but got {type(problem).__name__}.")
@@ -158,4 +183,14 @@ def solve(problem: MaxCut, *, rng: Any = None, **options: Any) -> ce.OptimizeRes
     p0[0] = 1.0  # a cut and its complement are the same cut: fix node 0's side
     if problem.optimum is not None:
         options.setdefault("target", problem.optimum)
-    return ce.maximize(problem.cut_value, ce.Bernoulli(p0), vectorized=True, rng=rng, **options)
+    return ce.maximize(
+        problem.cut_value,
+        ce.Bernoulli(p0),
+        vectorized=True,
+        rng=rng,
+        max_evals=max_evals,
+        time_limit=time_limit,
+        callback=callback,
+        progress=progress,
+        **options,
+    )

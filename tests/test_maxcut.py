@@ -71,3 +71,15 @@ def test_bad_input():
         problem.cut_value(np.full((2, 6), 2))
     with pytest.raises(TypeError, match=r"`problem` must be a MaxCut"):
         solve("graph")
+
+
+def test_solve_takes_the_common_solver_keywords(capsys):
+    problem = MaxCut.synthetic(n=30, m=15, rng=0)
+    seen = []
+    res = solve(problem, rng=0, max_evals=500, callback=seen.append, progress=True, target=None)
+    assert res.status == "max_evals" and res.nfev == 500 and seen
+    assert capsys.readouterr().err
+    res = solve(problem, rng=0, time_limit=60.0)
+    assert res.status == "target"
+    with pytest.raises(ValueError, match="`0 < time_limit` must hold, but got time_limit=0"):
+        solve(problem, time_limit=0)
