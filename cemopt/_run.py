@@ -324,6 +324,7 @@ def drive(
     raising StopIteration stops the run with status ``"callback"``. Ctrl-C anywhere
     returns the result so far, marked interrupted.
     """
+    debug = logger.isEnabledFor(logging.DEBUG)
     try:
         while not run.stop():
             X = run.ask()
@@ -343,10 +344,12 @@ def drive(
                 run.tell(X, values)
                 if checkpoint is not None:
                     run.save(checkpoint)
-            fields = run._progress_fields()
-            logger.debug("%s", "  ".join(f"{k} {v}" for k, v in fields.items()))
-            if progress is not None:
-                progress.update(**fields)
+            if progress is not None or debug:
+                fields = run._progress_fields()
+                if debug:
+                    logger.debug("%s", "  ".join(f"{k} {v}" for k, v in fields.items()))
+                if progress is not None:
+                    progress.update(**fields)
             if callback is not None and _callback_stops(callback, run) and not run.stop():
                 run.termination = {"callback": True}
     except KeyboardInterrupt:

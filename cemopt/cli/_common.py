@@ -155,6 +155,8 @@ def _g(value: Any, digits: int = 6) -> str:
 
 
 def _vector(x: Any, limit: int = 10) -> str:
+    if x is None:  # a run stopped before any evaluation finished
+        return "none (no evaluation finished)"
     values = np.asarray(x).reshape(-1)
     shown = ", ".join(_g(float(v)) if values.dtype.kind == "f" else str(v) for v in values[:limit])
     more = f", ... ({values.size} in all)" if values.size > limit else ""

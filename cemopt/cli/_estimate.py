@@ -89,8 +89,9 @@ def _estimate(args: argparse.Namespace) -> Report:
     with _executor(args) as pool:
         start = time.perf_counter()
         if args.crude:
+            n = args.n_final or args.max_evals or 100_000
             est = ce.crude_monte_carlo(
-                model.S, model.nominal, model.gamma, n=args.n_final, executor=pool, rng=args.seed
+                model.S, model.nominal, model.gamma, n=n, executor=pool, rng=args.seed
             )
         else:
             est = ce.estimate(
@@ -102,8 +103,13 @@ def _estimate(args: argparse.Namespace) -> Report:
                 elite_frac=args.elite_frac,
                 smoothing=args.smoothing,
                 max_iter=args.max_iter,
+                max_evals=args.max_evals,
+                time_limit=args.time_limit,
                 executor=pool,
                 rng=args.seed,
+                progress=args.progress,
+                checkpoint=args.checkpoint,
+                resume=args.resume,
             )
         seconds = time.perf_counter() - start
     document, lines = _estimate_report(est, model.exact, args.level, seconds)

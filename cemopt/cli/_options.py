@@ -121,13 +121,18 @@ def _add_target(parser: argparse.ArgumentParser, text: str) -> None:
     parser.add_argument("--no-target", action="store_true", help="no target: use the budget")
 
 
-def _add_estimator(parser: argparse.ArgumentParser, n_final: int = 100_000) -> None:
+def _add_estimator(parser: argparse.ArgumentParser, n_final: int | None = 100_000) -> None:
     group = parser.add_argument_group("estimator")
     group.add_argument(
         "--n-samples", type=_positive_int, default=1000, help="samples per CE level (1000)"
     )
+    default = (
+        "100000; with --max-evals, what the levels leave of the budget"
+        if n_final is None
+        else n_final
+    )
     group.add_argument(
-        "--n-final", type=_positive_int, default=n_final, help=f"final samples ({n_final})"
+        "--n-final", type=_positive_int, default=n_final, help=f"final samples ({default})"
     )
     group.add_argument("--elite-frac", type=_fraction, default=0.1, help="elite fraction rho (0.1)")
     group.add_argument("--smoothing", type=_fraction, default=0.7, help="smoothing alpha (0.7)")

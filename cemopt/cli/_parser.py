@@ -176,10 +176,20 @@ def build_parser() -> argparse.ArgumentParser:
             allow_abbrev=False,
         )
         sub.set_defaults(model_params=_model_options(sub, factory))
-        _add_estimator(sub)
+        _add_estimator(sub, n_final=None)
         sub.add_argument("--crude", action="store_true", help="crude Monte Carlo, n-final samples")
         sub.add_argument("--max-iter", type=_positive_int, default=100, help="CE levels (100)")
-        _add_common(sub, executor=True, plot="the levels and the estimate")
+        sub.add_argument(
+            "--max-evals",
+            type=_positive_int,
+            help="evaluations of S in all, the final sample included (no limit)",
+        )
+        sub.add_argument(
+            "--time-limit", type=_positive_float, metavar="S", help="seconds (no limit)"
+        )
+        _add_common(
+            sub, executor=True, progress=True, checkpoint=True, plot="the levels and the estimate"
+        )
         sub.set_defaults(handler=_estimate)
 
     # -- reliability
