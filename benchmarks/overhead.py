@@ -39,7 +39,13 @@ def trivial(X: np.ndarray) -> np.ndarray:
 def measure(name: str, family, raw_draw, n: int, repeats: int) -> dict:
     rng = np.random.default_rng(0)
     opt = ce.CrossEntropy(
-        family, n_samples=n, max_iter=10**9, patience=0, degeneracy_tol=None, value_tol=None, rng=rng
+        family,
+        n_samples=n,
+        max_iter=10**9,
+        patience=0,
+        degeneracy_tol=None,
+        value_tol=None,
+        rng=rng,
     )
 
     def iteration():
