@@ -17,12 +17,12 @@ from scipy import stats
 from ._validation import as_rng, check_int, check_real
 from .families._base import accepts_scale_alpha, capabilities, is_family
 
-__all__ = ["check_family"]
+__all__ = ["FamilyReport", "check_family"]
 
 _N_BATCHES = 20
 
 
-def check_family(family: Any, *, n: int = 20000, rng: Any = 0, k: float = 4.0) -> dict[str, str]:
+def check_family(family: Any, *, n: int = 20000, rng: Any = 0, k: float = 4.0) -> FamilyReport:
     """Check that ``family`` behaves as the CE engine expects; raise if it does not.
 
     >>> from cemopt.families import Bernoulli, Normal
@@ -30,8 +30,9 @@ def check_family(family: Any, *, n: int = 20000, rng: Any = 0, k: float = 4.0) -
     >>> report = check_family(Normal([0.0, 1.0], [1.0, 2.0], lower=[-1.0, -np.inf], upper=2.0))
     >>> report["fit"]
     'ok'
-    >>> check_family(Bernoulli([0.2, 0.9]))["optional members"].split("; ")[1]
-    'lacks: variance_scaling'
+    >>> report = check_family(Bernoulli([0.2, 0.9]))
+    >>> report["optional members"], [name for name, has in report.optional.items() if not has]
+    ('ok', ['variance_scaling'])
 
     Parameters
     ----------
@@ -50,9 +51,11 @@ def check_family(family: Any, *, n: int = 20000, rng: Any = 0, k: float = 4.0) -
 
     Returns
     -------
-    dict
-        ``{check name: "ok" | "skipped: <reason>"}`` for the checks below, and
-        ``"optional members"``: which optional members the family has.
+    FamilyReport
+        A dict ``{check name: "ok" | "skipped: <reason>"}`` for the checks below;
+        its attribute ``optional`` says which optional members the engine probes for
+        (:data:`cemopt.families.OPTIONAL_MEMBERS`) the family has,
+        ``{name: True | False}``. Each one it lacks only turns a feature off.
 
     Raises
     ------
@@ -98,10 +101,10 @@ def check_family(family: Any, *, n: int = 20000, rng: Any = 0, k: float = 4.0) -
         over ``X ~ family`` is 1 within ``k`` standard errors (skipped when the ratio
         is infinite somewhere).
     ``optional members``
-        not a check but a statement: which of the optional members the engine probes
-        for (:data:`cemopt.families.OPTIONAL_MEMBERS`) the family has, as
-        ``"has: mode, degeneracy, ...; lacks: ..."``; each one it lacks only turns a
-        feature off.
+        those the family has behave as the engine expects: ``mode()`` is one sample
+        (``logpdf`` of it finite), ``degeneracy()`` a finite number >= 0,
+        ``with_params(params)`` gives back the same parameters (skipped when the
+        family has none of them).
     ``information``
         (needs ``entropy``, ``kl_divergence`` and ``cross_entropy`` in closed form;
         skipped where ``closed_form_information`` is False or they return estimates)
@@ -234,11 +237,61 @@ def check_family(family: Any, *, n: int = 20000, rng: Any = 0, k: float = 4.0) -
         if changed or set(after) != set(before):
             fail("immutability", f"params {changed} changed after sample/fit/blend were called.")
     report["immutability"] = "ok"
+    report["optional members"] = _check_optional(family, X, lambda m: fail("optional members", m))
+    return FamilyReport(report, optional=capabilities(family))
+
+
+class FamilyReport(dict):
+    """What :func:`check_family` found: ``{check: "ok" | "skipped: ..."}``, and in
+    :attr:`optional` which optional members the family has.
+
+    >>> r = FamilyReport({"sample": "ok"}, optional={"mode": False})
+    >>> r["sample"], r.optional
+    ('ok', {'mode': False})
+    """
+
+    def __init__(self, checks: dict[str, str], *, optional: dict[str, bool]) -> None:
+        super().__init__(checks)
+        self.optional = dict(optional)
+
+    def __repr__(self) -> str:
+        has = [name for name, value in self.optional.items() if value]
+        lacks = [name for name, value in self.optional.items() if not value]
+        return f"FamilyReport({dict.__repr__(self)}, has={has or 'none'}, lacks={lacks or 'none'})"
+
+
+def _check_optional(family: Any, X: Any, fail: Callable[[str], None]) -> str:
+    """The optional members that are there behave as the engine expects."""
     has = capabilities(family)
-    present = ", ".join(name for name, value in has.items() if value) or "none"
-    absent = ", ".join(name for name, value in has.items() if not value) or "none"
-    report["optional members"] = f"has: {present}; lacks: {absent}"
-    return report
+    checked = False
+    if has["mode"]:
+        checked = True
+        mode = family.mode()
+        batch = (
+            {k: np.asarray(v)[None] for k, v in mode.items()}
+            if isinstance(mode, Mapping)
+            else np.asarray(mode)[None]
+        )
+        try:
+            value = np.asarray(family.logpdf(batch), dtype=float)
+        except Exception as exc:  # any failure here is the family's defect to report
+            fail(f"logpdf of mode() failed ({type(exc).__name__}: {exc}); mode must be one sample.")
+        if value.shape != (1,) or not np.isfinite(value[0]):
+            fail(f"mode() must be one sample with a finite logpdf, got logpdf {value}.")
+    if has["degeneracy"]:
+        checked = True
+        value = family.degeneracy()
+        if not (isinstance(value, (int, float, np.number)) and np.isfinite(value) and value >= 0):
+            fail(f"degeneracy() must be a finite number >= 0, got {value!r}.")
+    if has["params"] and has["with_params"]:
+        checked = True
+        again = family.with_params(family.params)
+        before, after = _flat_params(family.params), _flat_params(again.params)
+        if set(before) != set(after) or not all(
+            np.array_equal(before[k], after[k], equal_nan=True) for k in before
+        ):
+            fail("with_params(params) must give back the same parameters.")
+    return "ok" if checked else "skipped: the family has none of mode, degeneracy, with_params"
 
 
 # ------------------------------------------------------------------------------ helpers
