@@ -1,5 +1,5 @@
 """What every subcommand shares: the report type, one-line errors, executors, input and
-output files, the JSON and text formatting of results, a progress bar."""
+output files, the JSON and text formatting of results."""
 
 from __future__ import annotations
 
@@ -188,18 +188,3 @@ def _run_lines(res: Any, seconds: float) -> list[str]:
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
-class _Progress:
-    """A progress bar fed by an optimiser's callback (solvers without ``progress=``)."""
-
-    def __init__(self, max_iter: int | None) -> None:
-        from .._progress import ProgressBar
-
-        self.bar = ProgressBar(max_iter, None)
-
-    def __call__(self, intermediate: Any) -> None:
-        self.bar.update(nit=intermediate.nit, nfev=intermediate.nfev, best=intermediate.fun)
-
-    def close(self) -> None:
-        self.bar.close()
