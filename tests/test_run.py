@@ -211,6 +211,30 @@ def test_estimate_interrupted_and_resumed_is_bit_identical(tmp_path, where):
     np.testing.assert_array_equal(resumed.proposal.mean, full.proposal.mean)
 
 
+def test_minimize_ctrl_c_in_the_middle_of_a_batch_then_resume_is_bit_identical(tmp_path):
+    # one sample at a time, Ctrl-C at the 17th sample of the third batch: the checkpoint
+    # holds the state after the second, and the resumed run draws the third again
+    def f(x):
+        return float(np.sum((x - 1.0) ** 2))
+
+    family = ce.Normal(np.zeros(2), np.full(2, 2.0))
+    options = {"n_samples": 60, "max_iter": 8, "patience": 0, "rng": 4}
+    full = ce.minimize(f, family, **options)
+    path = tmp_path / "run.npz"
+    cut = ce.minimize(CallCounter(f, interrupt_at=2 * 60 + 17), family, checkpoint=path, **options)
+    assert cut.status == "interrupted" and cut.nit == 2 and cut.nfev == 2 * 60 + 16
+    resumed = ce.minimize(f, family, resume=path, **options)
+    assert (resumed.fun, resumed.nfev, resumed.nit, resumed.status) == (
+        full.fun,
+        full.nfev,
+        full.nit,
+        full.status,
+    )
+    np.testing.assert_array_equal(resumed.x, full.x)
+    for name, column in full.history.as_dict().items():
+        np.testing.assert_array_equal(getattr(resumed.history, name), column, err_msg=name)
+
+
 def test_estimate_resume_refuses_another_nominal(tmp_path):
     nominal, gamma, _ = exponential_sum()
     path = tmp_path / "est.npz"
