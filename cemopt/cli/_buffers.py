@@ -7,7 +7,7 @@ import math
 import time
 from typing import Any
 
-from ._common import CLIError, Report, _optimize_fields, _run_lines
+from ._common import CLIError, Report, _optimize_fields, _run_lines, _vector
 
 
 def _buffers(args: argparse.Namespace) -> Report:
@@ -27,7 +27,7 @@ def _buffers(args: argparse.Namespace) -> Report:
     )
     seconds = time.perf_counter() - start
     exact = None
-    if args.exact:
+    if args.exact and res.x is not None:  # no allocation when no evaluation finished
         if not line.is_exponential:
             raise CLIError("--exact needs exponential processing, failure and repair times")
         exact = float(ba.exact_throughput(line, res.x))
@@ -44,7 +44,7 @@ def _buffers(args: argparse.Namespace) -> Report:
     exact_text = "" if exact is None else f" (exact {exact:.6g})"
     lines = [
         f"{line}: {args.slots} buffer slots over {line.n_machines - 1} buffers",
-        f"  allocation  {res.x.tolist()}",
+        f"  allocation  {_vector(res.x)}",
         f"  throughput  {res.fun:.6g} +- {getattr(res, 'std_error', math.nan):.2g}{exact_text}",
         *_run_lines(res, seconds),
     ]

@@ -60,13 +60,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             document, lines, figure = args.handler(args)
-            if args.plot and figure is not None:
+            unplotted = args.plot and figure is not None and document.get("nit") == 0
+            if unplotted:  # the run stopped before its first iteration: nothing to draw
+                figure = None
+            elif args.plot and figure is not None:
                 import matplotlib.pyplot as plt
 
                 fig = figure()
                 fig.savefig(args.plot, dpi=120, bbox_inches="tight")
                 plt.close(fig)
         shown = _show_warnings(caught, sys.stderr)
+        if unplotted:
+            shown.append(f"--plot {args.plot}: not written, the run has no iteration")
+            sys.stderr.write(f"cemopt: warning: {shown[-1]}\n")
     except KeyboardInterrupt:
         sys.stderr.write("cemopt: interrupted\n")
         return 130

@@ -120,22 +120,27 @@ def _solve_maxcut(args: argparse.Namespace) -> Report:
             **options,
         )
         seconds = time.perf_counter() - start
-    sides = np.asarray(res.x).astype(int)
+    # a run stopped before any evaluation finished (Ctrl-C in the first batch) has no cut
+    sides = np.zeros(0, dtype=int) if res.x is None else np.asarray(res.x).astype(int)
     document = {
         "command": "solve",
         "problem": "maxcut",
         "n_nodes": problem.n_nodes,
         "optimum": problem.optimum,
         "cut": res.fun,
-        "side": {str(node): int(s) for node, s in zip(problem.nodes, sides, strict=True)},
+        "side": {str(node): int(s) for node, s in zip(problem.nodes, sides, strict=False)},
         **_optimize_fields(res, seconds),
     }
     lines = [
         f"max-cut on {source}",
         f"  cut         {_g(res.fun, 10)}"
         + ("" if problem.optimum is None else f" (known optimum {problem.optimum:g})"),
-        f"  sides       {int(sides.sum())} nodes on side 1, {int((1 - sides).sum())} on side 0; "
-        f"side 1: {_vector([problem.nodes[i] for i in np.flatnonzero(sides)], 12)}",
+        (
+            f"  sides       {int(sides.sum())} nodes on side 1, {int((1 - sides).sum())} on "
+            f"side 0; side 1: {_vector([problem.nodes[i] for i in np.flatnonzero(sides)], 12)}"
+            if res.x is not None
+            else f"  sides       {_vector(None)}"
+        ),
         *_run_lines(res, seconds),
     ]
 
@@ -167,7 +172,8 @@ def _solve_tsp(args: argparse.Namespace) -> Report:
         target=target,
     )
     seconds = time.perf_counter() - start
-    tour = np.asarray(res.x) + 1  # TSPLIB numbers its nodes from 1
+    # TSPLIB numbers its nodes from 1; no tour when no evaluation finished (Ctrl-C early)
+    tour = None if res.x is None else np.asarray(res.x) + 1
     gap = None if problem.optimum is None else (res.fun - problem.optimum) / problem.optimum
     document = {
         "command": "solve",
@@ -194,7 +200,11 @@ def _solve_tsp(args: argparse.Namespace) -> Report:
     def figure() -> Any:
         from ..plot import plot_history, plot_tour
 
-        if problem.coordinates is not None and problem.coordinates.shape[1] == 2:
+        if (
+            res.x is not None
+            and problem.coordinates is not None
+            and (problem.coordinates.shape[1] == 2)
+        ):
             title = f"{problem.name}: length {res.fun:g}"
             return plot_tour(problem.coordinates, res.x, title=title).figure
         return plot_history(res, title=f"{problem.name} (no coordinates)").figure
@@ -242,7 +252,7 @@ def _solve_vrp(args: argparse.Namespace) -> Report:
         target=False if args.no_target else args.target,
     )
     seconds = time.perf_counter() - start
-    routes = [list(map(int, route)) for route in res.x]
+    routes = [] if res.x is None else [list(map(int, route)) for route in res.x]
     gap = None if problem.optimum is None else (res.fun - problem.optimum) / problem.optimum
     document = {
         "command": "solve",
@@ -270,7 +280,7 @@ def _solve_vrp(args: argparse.Namespace) -> Report:
     def figure() -> Any:
         from ..plot import plot_history, plot_routes
 
-        if problem.coordinates is not None:
+        if routes and problem.coordinates is not None:
             title = f"{problem.name}: cost {res.fun:g}"
             return plot_routes(problem.coordinates, routes, title=title).figure
         return plot_history(res, title=f"{problem.name} (no coordinates)").figure
