@@ -17,16 +17,20 @@ from .families import (
     Estimate,
     Exponential,
     Family,
+    GaussianMixture,
     Mixture,
     MultivariateNormal,
     Normal,
     Permutation,
     Product,
+    VonMisesFisherNakagami,
     is_family,
 )
 from .optimize import CrossEntropy, DynamicSmoothing, maximize, minimize
 from .rare_event import RareEventCE, crude_monte_carlo, estimate
+from .reliability import ReliabilityResult, failure_probability
 from .result import History, LevelHistory, OptimizeResult, RareEventResult
+from .transform import StandardNormalMap, nataf_correlation
 
 __all__ = [
     "__version__",
@@ -42,6 +46,7 @@ __all__ = [
     "Evaluator",
     "Exponential",
     "Family",
+    "GaussianMixture",
     "History",
     "Mixture",
     "MultivariateNormal",
@@ -49,12 +54,17 @@ __all__ = [
     "OptimizeResult",
     "Permutation",
     "Product",
+    "VonMisesFisherNakagami",
     "is_family",
     "crude_monte_carlo",
     "estimate",
+    "failure_probability",
+    "nataf_correlation",
     "LevelHistory",
     "RareEventCE",
     "RareEventResult",
+    "ReliabilityResult",
+    "StandardNormalMap",
     "maximize",
     "minimize",
     "validation",

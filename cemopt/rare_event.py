@@ -37,9 +37,10 @@ from os import PathLike
 from typing import Any
 
 import numpy as np
+from scipy.special import log_ndtr
 
 from . import checkpoint as _checkpoint
-from ._batch import batch_len, concat_rows, take_rows
+from ._batch import batch_len, concat_rows, copy_row, take_rows
 from ._progress import ProgressBar
 from ._run import CERun, drive
 from ._validation import as_rng, check_int, check_real, effective_sample_size
@@ -48,7 +49,7 @@ from .evaluate import DEFAULT_BLOCK_SIZE, Evaluator
 from .families._base import accepts_scale_alpha, degeneracy_of, is_family
 from .families._information import step_information
 from .result import LEVEL_COLUMNS, RARE_EVENT_MESSAGES, LevelHistory, RareEventResult
-from .step import elite_indices, likelihood_ratio_weights, refit
+from .step import elite_indices, refit
 
 __all__ = ["RareEventCE", "estimate", "crude_monte_carlo"]
 
@@ -60,6 +61,9 @@ _DEFAULT_N_FINAL = 100_000
 _FINAL_SHARE = 0.2
 #: stops that end the level phase before gamma: no final sample, no estimate
 _LEVEL_FAILURES = ("stalled", "max_iter", "max_evals", "degenerate elite")
+#: the level rules: multilevel CE (de Boer et al. 2005) and the improved CE with a
+#: smoothed indicator (Papaioannou, Geyer & Straub 2019)
+_LEVEL_RULES = ("quantile", "smoothed")
 
 
 class RareEventCE(CERun):
@@ -125,6 +129,9 @@ max_iter, max_evals, time_limit, patience, min_ess, max_level_batches, rng
         patience: int = 5,
         min_ess: float = 50.0,
         max_level_batches: int = 10,
+        levels: str = "quantile",
+        cov_target: float = 1.5,
+        defensive: float = 0.0,
         rng: Any = None,
     ) -> None:
         if not is_family(nominal):
@@ -181,6 +188,13 @@ max_iter, max_evals, time_limit, patience, min_ess, max_level_batches, rng
         self.patience = check_int(patience, "patience", minimum=1)
         self.min_ess = check_real(min_ess, "min_ess", low=0)
         self.max_level_batches = check_int(max_level_batches, "max_level_batches", minimum=1)
+        if levels not in _LEVEL_RULES:
+            raise ValueError(
+                f"`levels` must be one of {list(_LEVEL_RULES)}, but got levels={levels!r}."
+            )
+        self.levels = levels
+        self.cov_target = check_real(cov_target, "cov_target", low=0, low_open=True)
+        self.defensive = check_real(defensive, "defensive", low=0, high=1, high_open=True)
         self._level_budget = self._check_budget()
 
         self.nominal = nominal
@@ -196,6 +210,10 @@ max_iter, max_evals, time_limit, patience, min_ess, max_level_batches, rng
         self._pending_batches = 0
         self._final_target = 0
         self._final = _FinalSum()
+        self._sigma = math.inf  # the smoothed indicator's width (levels="smoothed")
+        # the most likely point of the event seen so far, under the nominal density
+        self._design_point: Any = None
+        self._design_logpdf = -math.inf
 
     def _check_budget(self) -> int | None:
         """The evaluations the levels may use; the rest is kept for the final sample."""
@@ -218,10 +236,34 @@ max_iter, max_evals, time_limit, patience, min_ess, max_level_batches, rng
     def ask(self) -> Any:
         """Draw the next batch: a level batch, or the next part of the final sample."""
         self._start_clock()
+        n = self.n_samples
         if self.phase == "final":
-            n = min(self.n_samples, self._final_target - self._final.n_drawn)
-            return self.family.sample(max(n, 1), self.rng)
-        return self.family.sample(self.n_samples, self.rng)
+            n = max(1, min(self.n_samples, self._final_target - self._final.n_drawn))
+        if self._defended():
+            # a defensive share of the nominal (Hesterberg 1995): rows of either part,
+            # their number binomial, so the batch is a sample of the mixture density
+            n_nominal = int(self.rng.binomial(n, self.defensive))
+            return concat_rows(
+                self.nominal.sample(n_nominal, self.rng),
+                self.family.sample(n - n_nominal, self.rng),
+            )
+        return self.family.sample(n, self.rng)
+
+    def _defended(self) -> bool:
+        return self.defensive > 0 and self.family is not self.initial_family
+
+    def proposal_logpdf(self, X: Any) -> np.ndarray:
+        """Log density of the distribution :meth:`ask` samples (the proposal, mixed with
+        the nominal at weight ``defensive`` after the first level)."""
+        log_f = np.asarray(self.family.logpdf(X), float)
+        if not self._defended():
+            return log_f
+        log_u = np.asarray(self.nominal.logpdf(X), float)
+        return np.logaddexp(math.log(self.defensive) + log_u, math.log1p(-self.defensive) + log_f)
+
+    def _log_ratio(self, X: Any) -> np.ndarray:
+        """log f(x; u) - log q(x): the likelihood ratios of a batch from :meth:`ask`."""
+        return np.asarray(self.nominal.logpdf(X), float) - self.proposal_logpdf(X)
 
     def tell(self, X: Any, values: Any) -> None:
         """Take the scores ``S(X)`` of the batch :meth:`ask` gave."""
@@ -229,8 +271,11 @@ max_iter, max_evals, time_limit, patience, min_ess, max_level_batches, rng
         if n == 0:
             raise ValueError("`X` must hold at least one sample, but got an empty batch.")
         scores = self._sign * self._scores(X, values, n)
+        self._note_design_point(X, scores)
         if self.phase == "final":
             self._add_final(X, scores)
+        elif self.levels == "smoothed":
+            self._add_smoothed_batch(X, scores)
         else:
             self._add_level_batch(X, scores)
         if not self.termination and self._out_of_time():
@@ -249,7 +294,7 @@ max_iter, max_evals, time_limit, patience, min_ess, max_level_batches, rng
                 scores, self.elite_frac, self._limit, _required_progress(self._previous, scores)
             )
             X_elite = take_rows(X, elite)
-            weights = likelihood_ratio_weights(self.nominal, self.family, X_elite)
+            weights = _scaled(self._log_ratio(X_elite))
         except DegenerateFitError as exc:
             self._end_levels({"degenerate elite": str(exc)})
             return
@@ -292,6 +337,7 @@ max_iter, max_evals, time_limit, patience, min_ess, max_level_batches, rng
                 "degeneracy": degeneracy_of(smoothed),
                 "entropy": entropy,
                 "kl": kl,
+                "sigma": math.nan,
             }
         )
         self._pending_X, self._pending_scores, self._pending_batches = None, np.empty(0), 0
@@ -303,6 +349,89 @@ max_iter, max_evals, time_limit, patience, min_ess, max_level_batches, rng
             self._end_levels({"max_iter": self.max_iter})
         elif not self._room_for_a_batch():
             self._end_levels({"max_evals": self.max_evals})
+
+    def _add_smoothed_batch(self, X: Any, scores: np.ndarray) -> None:
+        """The improved CE level rule (Papaioannou, Geyer & Straub 2019): the indicator
+        of the event is replaced by ``Phi((limit - score) / sigma)``, with ``sigma``
+        lowered each iteration so that the weights ``Phi W`` of the batch have the
+        coefficient of variation ``cov_target``; every sample is used in the fit. The
+        levels end once the ratios ``I / Phi(.../sigma)`` of the batch have a
+        coefficient of variation at most ``cov_target``: the smoothed target is then
+        close enough to the event's indicator for the final sample."""
+        margin = self._limit - scores  # > 0 inside the event; NaN scores weigh nothing
+        log_w = self._log_ratio(X)
+        usable = np.isfinite(margin) & np.isfinite(log_w)
+        margin, log_w = np.where(usable, margin, -np.inf), np.where(usable, log_w, -np.inf)
+        inside = margin >= 0
+        if math.isfinite(self._sigma) and inside.any():
+            ratio = np.where(
+                inside, -log_ndtr(np.where(inside, margin, 0.0) / self._sigma), -np.inf
+            )
+            if _cov_of_log(ratio) <= self.cov_target:
+                self._record_level(scores, int(inside.sum()), float(inside.sum()), self._sigma)
+                self._start_final()
+                return
+        sigma = _smoothing_width(margin, log_w, self._sigma, self.cov_target)
+        log_fit = log_ndtr(margin / sigma) + log_w
+        if not np.isfinite(log_fit).any():
+            self._end_levels({"degenerate elite": "no sample of the batch carries weight"})
+            return
+        weights = np.exp(log_fit - log_fit.max())
+        try:
+            _, smoothed = refit(
+                self.family, X, weights, alpha=self.smoothing, scale_alpha=self.scale_smoothing
+            )
+        except DegenerateFitError as exc:
+            self._end_levels({"degenerate elite": str(exc)})
+            return
+        progressed = sigma < self._sigma * (1 - 1e-9)
+        self._stall = 0 if progressed else self._stall + 1
+        self._sigma = sigma
+        entropy, kl = step_information(smoothed, self.family)
+        self.family = smoothed
+        self.nit += 1
+        ess = effective_sample_size(weights, weights.size)
+        self._record_level(scores, int(inside.sum()), ess, sigma, entropy, kl)
+        if self._stall >= self.patience:
+            self._end_levels({"stalled": self.patience})
+        elif self.max_iter is not None and self.nit >= self.max_iter:
+            self._end_levels({"max_iter": self.max_iter})
+        elif not self._room_for_a_batch():
+            self._end_levels({"max_evals": self.max_evals})
+
+    def _record_level(self, scores, n_elite, ess, sigma, entropy=math.nan, kl=math.nan) -> None:
+        """A history row of the smoothed rule: its level is where the batch stands (the
+        elite quantile, capped at gamma), its ``sigma`` the indicator's width."""
+        valid = scores[~np.isnan(scores)]
+        k = min(max(1, math.ceil(self.elite_frac * valid.size)), valid.size)
+        level = (
+            max(float(np.partition(valid, k - 1)[k - 1]), self._limit) if valid.size else math.nan
+        )
+        self._columns.append(
+            {
+                "level": self._sign * level,
+                "n_elite": n_elite,
+                "elite_ess": ess,
+                "n_batches": 1,
+                "nfev": self.nfev,
+                "degeneracy": degeneracy_of(self.family),
+                "entropy": entropy,
+                "kl": kl,
+                "sigma": sigma,
+            }
+        )
+
+    def _note_design_point(self, X: Any, scores: np.ndarray) -> None:
+        """Keep the event point of highest nominal density seen (the design point, or
+        most probable failure point, of reliability analysis)."""
+        hit = np.flatnonzero(scores <= self._limit)
+        if not hit.size:
+            return
+        log_u = np.asarray(self.nominal.logpdf(take_rows(X, hit)), float)
+        i = int(np.argmax(log_u))
+        if log_u[i] > self._design_logpdf:
+            self._design_logpdf = float(log_u[i])
+            self._design_point = copy_row(take_rows(X, hit), i)
 
     def _room_for_a_batch(self) -> bool:
         return self._level_budget is None or self.nfev + self.n_samples <= self._level_budget
@@ -322,9 +451,7 @@ max_iter, max_evals, time_limit, patience, min_ess, max_level_batches, rng
     def _add_final(self, X: Any, scores: np.ndarray) -> None:
         hit = scores <= self._limit  # NaN compares False: outside the event
         X_hit = take_rows(X, hit)
-        log_w = np.asarray(self.nominal.logpdf(X_hit), float) - np.asarray(
-            self.family.logpdf(X_hit), float
-        )
+        log_w = self._log_ratio(X_hit)
         self._final.add(log_w, len(scores), int(np.isnan(scores).sum()))
         if self._final.n_drawn >= self._final_target:
             self.termination = {"final": True}
@@ -332,6 +459,7 @@ max_iter, max_evals, time_limit, patience, min_ess, max_level_batches, rng
     def _absorb_partial(self, X: Any, scores: np.ndarray) -> None:
         # the rows of a final batch cut short are a smaller i.i.d. sample from the final
         # proposal: they join the estimate; a level batch cut short is not fitted
+        self._note_design_point(X, self._sign * scores)
         if self.phase == "final":
             self._add_final(X, self._sign * scores)
 
@@ -376,6 +504,7 @@ max_iter, max_evals, time_limit, patience, min_ess, max_level_batches, rng
             n_nan=self.n_nan,
             method="cross-entropy",
             interrupted=reason == "interrupted",
+            design_point=None if self._design_point is None else self._design_point.copy(),
         )
 
     def _verdict(self, final: dict[str, float]) -> str | None:
@@ -420,7 +549,10 @@ max_iter, max_evals, time_limit, patience, min_ess, max_level_batches, rng
                 "previous": self._previous,
                 "warned_nan": self._warned_nan,
                 "final_target": self._final_target,
+                "sigma": self._sigma,
+                "design_logpdf": self._design_logpdf,
             },
+            "design_point": self._design_point,
             "pending": {
                 "X": self._pending_X,
                 "scores": self._pending_scores,
@@ -458,11 +590,21 @@ max_iter, max_evals, time_limit, patience, min_ess, max_level_batches, rng
         run._warned_nan = r.bool(*c, "warned_nan")
         previous = r.get(*c, "previous")
         run._previous = None if previous is None else r.real(*c, "previous", allow_inf=True)
-        if (previous is None) != (run.nit == 0):
+        if run.levels == "quantile" and (previous is None) != (run.nit == 0):
             raise _checkpoint.CheckpointError(
                 f"{path}: the saved last level and the number of levels disagree."
             )
         run._final_target = r.int(*c, "final_target")
+        run._sigma = r.real(*c, "sigma", allow_inf=True, low=0.0)
+        run._design_logpdf = r.real(*c, "design_logpdf", allow_inf=True)
+        design = r.get("design_point")
+        if (design is None) != (run._design_logpdf == -math.inf):
+            raise _checkpoint.CheckpointError(
+                f"{path}: the saved design point and its density disagree."
+            )
+        if design is not None:
+            _checkpoint.check_sample_shape(design, nominal, path, "design point")
+        run._design_point = design
         batches = r.int("pending", "batches", maximum=run.max_level_batches)
         pending_X = r.get("pending", "X")
         scores = r.get("pending", "scores")
@@ -518,6 +660,9 @@ max_iter, max_evals, time_limit, patience, min_ess, max_level_batches, rng
             "patience": self.patience,
             "min_ess": self.min_ess,
             "max_level_batches": self.max_level_batches,
+            "levels": self.levels,
+            "cov_target": self.cov_target,
+            "defensive": self.defensive,
         }
 
 
@@ -601,6 +746,56 @@ class _FinalSum:
         return out
 
 
+def _scaled(log_w: np.ndarray) -> np.ndarray:
+    """Weights ``exp(log_w)`` rescaled so that the largest is 1 (the fit does not
+    depend on their scale, and 1e-300 does not underflow)."""
+    top = np.max(log_w) if log_w.size else -np.inf
+    if not np.isfinite(top):
+        raise DegenerateFitError(
+            "Every elite sample has zero likelihood ratio (outside the nominal support)."
+        )
+    return np.exp(log_w - top)
+
+
+def _cov_of_log(log_v: np.ndarray) -> float:
+    """The coefficient of variation std/mean (population std) of ``exp(log_v)``, computed
+    without under- or overflow; infinite when every value is 0."""
+    top = np.max(log_v) if log_v.size else -np.inf
+    if not np.isfinite(top):
+        return math.inf
+    v = np.exp(log_v - top)
+    mean = v.mean()
+    return float(np.sqrt(max(np.mean(v * v) - mean * mean, 0.0)) / mean)
+
+
+def _smoothing_width(
+    margin: np.ndarray, log_w: np.ndarray, previous: float, target: float
+) -> float:
+    """The width ``sigma <= previous`` at which the weights ``Phi(margin / sigma) W`` have
+    the coefficient of variation ``target`` (bisection on log sigma; the coefficient
+    grows as sigma shrinks). At the first level ``previous`` is infinite."""
+    finite = np.abs(margin[np.isfinite(margin)])
+    scale = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+    high = min(previous, 1e3 * scale)
+    low = 1e-12 * scale
+
+    def cov(sigma: float) -> float:
+        return _cov_of_log(log_ndtr(margin / sigma) + log_w)
+
+    if cov(high) >= target:
+        return high  # already as uneven as wanted: keep the width
+    if cov(low) <= target:
+        return low  # even the sharp indicator is within target
+    lo, hi = math.log(low), math.log(high)
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        if cov(math.exp(mid)) > target:
+            lo = mid
+        else:
+            hi = mid
+    return math.exp(hi)
+
+
 #: what the final stage reports without an estimate: no number, no error bar
 _NO_ESTIMATE = {
     "probability": math.nan,
@@ -639,6 +834,9 @@ def estimate(
     patience: int = 5,
     min_ess: float = 50.0,
     max_level_batches: int = 10,
+    levels: str = "quantile",
+    cov_target: float = 1.5,
+    defensive: float = 0.0,
     vectorized: bool = True,
     executor: Executor | None = None,
     block_size: int | None = DEFAULT_BLOCK_SIZE,
@@ -720,6 +918,22 @@ def estimate(
         unreliable.
     max_level_batches : int, default 10
         At most this many batches of ``n_samples`` per level.
+    levels : {"quantile", "smoothed"}, default "quantile"
+        The level rule. ``"quantile"``: multilevel CE, each level the elite quantile
+        (de Boer et al. 2005). ``"smoothed"``: the improved CE of Papaioannou, Geyer &
+        Straub (2019): the event's indicator is smoothed to ``Phi((gamma - S) /
+        sigma)`` (for ``event=">="``), ``sigma`` shrinks so that the weights keep the
+        coefficient of variation ``cov_target``, and every sample of a batch, not only
+        an elite, goes into the fit; better for mixtures and several failure regions.
+    cov_target : float, default 1.5
+        With ``levels="smoothed"``: the coefficient of variation of the weights at each
+        level, and the criterion for ending the levels (the reference implementation's
+        default).
+    defensive : float, default 0
+        Share of the nominal density mixed into every proposal after the first
+        (defensive importance sampling, Hesterberg 1995): the likelihood ratios stay
+        below ``1 / defensive``, so their variance is finite whatever the fit did, at
+        the price of that share of the samples.
     vectorized, executor, block_size, catch
         How S is evaluated, as in :func:`cemopt.minimize`. NaN values of S count as
         outside the event, are counted in ``n_nan`` and make the result a flagged
@@ -783,6 +997,9 @@ def estimate(
         patience=patience,
         min_ess=min_ess,
         max_level_batches=max_level_batches,
+        levels=levels,
+        cov_target=cov_target,
+        defensive=defensive,
     )
     if callback is not None and not callable(callback):
         raise TypeError(f"`callback` must be callable or None, but got callback={callback!r}.")

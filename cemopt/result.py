@@ -253,6 +253,7 @@ LEVEL_COLUMNS = (
     "degeneracy",
     "entropy",
     "kl",
+    "sigma",
 )
 
 
@@ -271,6 +272,9 @@ class LevelHistory:
     n_batches : ndarray of int
         Batches of ``n_samples`` drawn at this level (more than one when the elite's
         weights were too uneven, see ``min_ess``).
+    sigma : ndarray
+        With ``levels="smoothed"``: the width of the smoothed indicator at each level
+        (NaN for quantile levels).
     nfev : ndarray of int
         Cumulative evaluations.
     degeneracy : ndarray
@@ -297,12 +301,13 @@ class LevelHistory:
     entropy: np.ndarray = field(default_factory=lambda: np.array([]))
     kl: np.ndarray = field(default_factory=lambda: np.array([]))
     n_batches: np.ndarray = field(default_factory=lambda: np.array([], dtype=int))
+    sigma: np.ndarray = field(default_factory=lambda: np.array([]))
 
     @classmethod
     def from_rows(cls, rows: list[dict[str, Any]]) -> LevelHistory:
-        """Build from per-level dicts; ``entropy`` and ``kl`` may be left out (NaN),
-        ``n_batches`` too (1)."""
-        optional = {"entropy": np.nan, "kl": np.nan, "n_batches": 1}
+        """Build from per-level dicts; ``entropy``, ``kl`` and ``sigma`` may be left out
+        (NaN), ``n_batches`` too (1)."""
+        optional = {"entropy": np.nan, "kl": np.nan, "n_batches": 1, "sigma": np.nan}
         return cls._typed(
             {
                 n: np.array([r.get(n, optional[n]) if n in optional else r[n] for r in rows])
@@ -422,6 +427,10 @@ class RareEventResult:
         ``"cross-entropy"`` or ``"crude"``.
     interrupted : bool
         True when the run was stopped by KeyboardInterrupt.
+    design_point : ndarray or None
+        The sample inside the event with the highest nominal density seen during the
+        run (the design point, or most probable failure point, of reliability
+        analysis); None when no sample reached the event.
 
     Examples
     --------
@@ -449,6 +458,7 @@ class RareEventResult:
     n_nan: int = 0
     method: str = "cross-entropy"
     interrupted: bool = False
+    design_point: Any = None
 
     def ci(self, level: float = 0.95) -> tuple[float, float]:
         """A two-sided confidence interval for the probability.

@@ -11,11 +11,13 @@ from ._information import Estimate
 from .bernoulli import Bernoulli
 from .categorical import Categorical
 from .exponential import Exponential
+from .gaussian_mixture import GaussianMixture
 from .mixture import Mixture
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .permutation import Permutation
 from .product import Product
+from .vmfnm import VonMisesFisherNakagami
 
 __all__ = [
     "Bernoulli",
@@ -24,11 +26,13 @@ __all__ = [
     "OPTIONAL_MEMBERS",
     "Exponential",
     "Family",
+    "GaussianMixture",
     "Mixture",
     "MultivariateNormal",
     "Normal",
     "Permutation",
     "Product",
+    "VonMisesFisherNakagami",
     "capabilities",
     "is_family",
 ]
