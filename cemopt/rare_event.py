@@ -44,6 +44,7 @@ from ._batch import batch_len, concat_rows, copy_row, take_rows
 from ._progress import ProgressBar
 from ._run import CERun, drive
 from ._validation import as_rng, check_int, check_real, effective_sample_size
+from .diagnostics import ParetoDiagnostic, pareto_diagnostic, pareto_tail_size
 from .errors import ConvergenceWarning, DegenerateFitError
 from .evaluate import DEFAULT_BLOCK_SIZE, Evaluator
 from .families._base import accepts_scale_alpha, degeneracy_of, is_family
@@ -131,7 +132,7 @@ max_iter, max_evals, time_limit, patience, min_ess, max_level_batches, rng
         max_level_batches: int = 10,
         levels: str = "quantile",
         cov_target: float = 1.5,
-        defensive: float = 0.0,
+        defensive: float = 0.05,
         rng: Any = None,
     ) -> None:
         if not is_family(nominal):
@@ -447,6 +448,7 @@ max_iter, max_evals, time_limit, patience, min_ess, max_level_batches, rng
             self._final_target = self.max_evals - self.nfev  # what the levels left
         else:
             self._final_target = _DEFAULT_N_FINAL
+        self._final.plan(self._final_target)
 
     def _add_final(self, X: Any, scores: np.ndarray) -> None:
         hit = scores <= self._limit  # NaN compares False: outside the event
@@ -505,7 +507,12 @@ max_iter, max_evals, time_limit, patience, min_ess, max_level_batches, rng
             method="cross-entropy",
             interrupted=reason == "interrupted",
             design_point=None if self._design_point is None else self._design_point.copy(),
+            khat=self._khat_value(),
         )
+
+    def _khat_value(self) -> float:
+        diagnostic = self._final.khat() if self.phase == "final" else None
+        return math.nan if diagnostic is None else float(diagnostic.khat)
 
     def _verdict(self, final: dict[str, float]) -> str | None:
         """Why the final estimate cannot be trusted, or None when it can."""
@@ -513,6 +520,13 @@ max_iter, max_evals, time_limit, patience, min_ess, max_level_batches, rng
             return "no hits"
         if final["ess"] < self.min_ess:
             return "degenerate weights"
+        # with a defensive share the weights stay below 1 / defensive: a finite variance
+        # by construction, so the k-hat (which reads the tail of a finite sample and
+        # also flags bounded but pre-asymptotic weights) is reported, not used
+        diagnostic = self._final.khat() if self.defensive == 0 else None
+        if diagnostic is not None and diagnostic.khat == diagnostic.khat:
+            if not diagnostic.reliable:
+                return "heavy weights"
         if self._final.n_nan:
             return "nan"
         return None
@@ -682,6 +696,13 @@ class _FinalSum:
         self.n_drawn = 0
         self.n_hits = 0
         self.n_nan = 0
+        # the largest log weights, enough for the Pareto k-hat of the planned sample
+        self.tail = np.empty(0)
+        self.tail_size = 0
+
+    def plan(self, n_final: int) -> None:
+        """Keep as many of the largest weights as the k-hat of ``n_final`` draws needs."""
+        self.tail_size = pareto_tail_size(max(n_final, 1)) + 1
 
     def add(self, log_w: np.ndarray, n_drawn: int, n_nan: int) -> None:
         self.n_drawn += n_drawn
@@ -690,6 +711,10 @@ class _FinalSum:
         finite = log_w[np.isfinite(log_w)] if log_w.size else log_w
         if not finite.size:  # misses, or hits outside the nominal support: weight 0
             return
+        if self.tail_size:
+            both = np.concatenate([self.tail, finite])
+            keep = min(self.tail_size, both.size)
+            self.tail = np.sort(np.partition(both, both.size - keep)[both.size - keep :])
         top = float(finite.max())
         if top > self.top:
             shrink = math.exp(self.top - top) if math.isfinite(self.top) else 0.0
@@ -721,8 +746,24 @@ class _FinalSum:
             "ess": self.s1**2 / self.s2,
         }
 
+    def khat(self) -> ParetoDiagnostic | None:
+        """The Pareto k-hat of the final weights (zeros of the misses included), or
+        None when there are too few draws to fit a tail."""
+        n = self.n_drawn
+        if n < 21 or not self.tail_size:
+            return None
+        need = pareto_tail_size(n) + 1
+        tail = self.tail[-need:]
+        if tail.size < need:  # fewer hits than the tail: the rest are weights of 0
+            tail = np.concatenate([np.full(need - tail.size, -np.inf), tail])
+        if not np.isfinite(tail).any():
+            return None
+        return pareto_diagnostic(tail, n=n)
+
     def state(self) -> dict[str, Any]:
         return {
+            "tail": self.tail,
+            "tail_size": self.tail_size,
             "top": self.top,
             "s1": self.s1,
             "s2": self.s2,
@@ -741,6 +782,11 @@ class _FinalSum:
         out.top = -math.inf if top == -math.inf else r.real("final", "top")
         out.s1 = r.real("final", "s1", low=0.0)
         out.s2 = r.real("final", "s2", low=0.0)
+        out.tail_size = r.int("final", "tail_size")
+        out.tail = r.array("final", "tail")
+        if out.tail.ndim != 1 or out.tail.size > out.tail_size or out.tail.size > out.n_hits:
+            raise r.fail(("final", "tail"), f"at most {out.tail_size} log weights", out.tail.shape)
+        out.tail = np.sort(out.tail.astype(float))
         if (out.s1 > 0) != math.isfinite(out.top) or (out.s1 > 0) != (out.s2 > 0):
             raise _checkpoint.CheckpointError(f"{r.path}: the saved final sums disagree.")
         return out
@@ -836,7 +882,7 @@ def estimate(
     max_level_batches: int = 10,
     levels: str = "quantile",
     cov_target: float = 1.5,
-    defensive: float = 0.0,
+    defensive: float = 0.05,
     vectorized: bool = True,
     executor: Executor | None = None,
     block_size: int | None = DEFAULT_BLOCK_SIZE,
@@ -929,11 +975,16 @@ def estimate(
         With ``levels="smoothed"``: the coefficient of variation of the weights at each
         level, and the criterion for ending the levels (the reference implementation's
         default).
-    defensive : float, default 0
+    defensive : float, default 0.05
         Share of the nominal density mixed into every proposal after the first
         (defensive importance sampling, Hesterberg 1995): the likelihood ratios stay
         below ``1 / defensive``, so their variance is finite whatever the fit did, at
-        the price of that share of the samples.
+        the price of that share of the samples. Measured: a Normal proposal for an
+        Exponential nominal (lighter tails: infinite-variance weights) covered the
+        exact value in 3 of the 5 runs of 30 that the Pareto k-hat let through without
+        it, and in 28 of 30 with 5%; the reference models' WNRV moved within their
+        confidence intervals (``benchmarks/RESULTS.md``). With 0 the final weights are
+        checked by the Pareto k-hat instead (``status="heavy weights"``).
     vectorized, executor, block_size, catch
         How S is evaluated, as in :func:`cemopt.minimize`. NaN values of S count as
         outside the event, are counted in ``n_nan`` and make the result a flagged

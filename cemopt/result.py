@@ -371,6 +371,14 @@ RARE_EVENT_MESSAGES: dict[str, tuple[bool, str]] = {
         "No final sample reached gamma: the probability is too small for this sample size "
         "and proposal; no error bar can be given.",
     ),
+    "heavy weights": (
+        False,
+        "The final likelihood-ratio weights have a heavy tail (Pareto-smoothed importance "
+        "sampling k-hat above its threshold): their variance is probably infinite, so "
+        "the estimate converges slowly and its error bar cannot be trusted. A proposal "
+        "with heavier tails than the nominal's (or a defensive share, defensive=0.1) "
+        "avoids it.",
+    ),
     "degenerate weights": (
         False,
         "The final likelihood-ratio weights are degenerate (effective sample size below "
@@ -431,6 +439,11 @@ class RareEventResult:
         The sample inside the event with the highest nominal density seen during the
         run (the design point, or most probable failure point, of reliability
         analysis); None when no sample reached the event.
+    khat : float
+        The Pareto-smoothed importance-sampling k-hat of the final weights
+        (:func:`cemopt.diagnostics.pareto_khat`): below 0.5 the weights have a finite
+        variance; above ``min(1 - 1/log10(n_final), 0.7)`` the result is flagged
+        (``status="heavy weights"``). NaN with too few final draws, or none.
 
     Examples
     --------
@@ -459,6 +472,7 @@ class RareEventResult:
     method: str = "cross-entropy"
     interrupted: bool = False
     design_point: Any = None
+    khat: float = float("nan")
 
     def ci(self, level: float = 0.95) -> tuple[float, float]:
         """A two-sided confidence interval for the probability.
