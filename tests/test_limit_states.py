@@ -144,7 +144,7 @@ def otb():
     try:
         import otbenchmark
     except ImportError:
-        pytest.skip("otbenchmark is not installed (it comes with the `peers` extra)")
+        pytest.skip("otbenchmark is not installed (pip install --no-deps otbenchmark)")
     yield otbenchmark
     if added:
         del ot.ComposedDistribution
