@@ -62,6 +62,12 @@ _DEFAULT_N_FINAL = 100_000
 _FINAL_SHARE = 0.2
 #: stops that end the level phase before gamma: no final sample, no estimate
 _LEVEL_FAILURES = ("stalled", "max_iter", "max_evals", "degenerate elite")
+#: event points of the levels kept for the coverage check, and its two thresholds: a
+#: point counts when its nominal density is at least _COVERAGE_DENSITY times the design
+#: point's, and is under-sampled when its ratio exceeds _COVERAGE_RATIO times p
+_SEEN_CAP = 2000
+_COVERAGE_DENSITY = 0.01
+_COVERAGE_RATIO = 400.0
 #: the level rules: multilevel CE (de Boer et al. 2005) and the improved CE with a
 #: smoothed indicator (Papaioannou, Geyer & Straub 2019)
 _LEVEL_RULES = ("quantile", "smoothed")
@@ -215,6 +221,9 @@ max_iter, max_evals, time_limit, patience, min_ess, max_level_batches, rng
         # the most likely point of the event seen so far, under the nominal density
         self._design_point: Any = None
         self._design_logpdf = -math.inf
+        # the most likely event points of the level phase (at most _SEEN_CAP of them)
+        self._seen: np.ndarray | None = None
+        self._seen_logpdf = np.empty(0)
 
     def _check_budget(self) -> int | None:
         """The evaluations the levels may use; the rest is kept for the final sample."""
@@ -428,11 +437,41 @@ max_iter, max_evals, time_limit, patience, min_ess, max_level_batches, rng
         hit = np.flatnonzero(scores <= self._limit)
         if not hit.size:
             return
-        log_u = np.asarray(self.nominal.logpdf(take_rows(X, hit)), float)
+        X_hit = take_rows(X, hit)
+        log_u = np.asarray(self.nominal.logpdf(X_hit), float)
         i = int(np.argmax(log_u))
         if log_u[i] > self._design_logpdf:
             self._design_logpdf = float(log_u[i])
-            self._design_point = copy_row(take_rows(X, hit), i)
+            self._design_point = copy_row(X_hit, i)
+        if self.phase == "levels" and isinstance(X_hit, np.ndarray):
+            # the most likely event points the levels met, for the coverage check
+            seen = X_hit if self._seen is None else np.concatenate([self._seen, X_hit])
+            log_seen = np.concatenate([self._seen_logpdf, log_u])
+            if len(seen) > _SEEN_CAP:
+                keep = np.argpartition(log_seen, len(seen) - _SEEN_CAP)[len(seen) - _SEEN_CAP :]
+                seen, log_seen = seen[keep], log_seen[keep]
+            self._seen, self._seen_logpdf = seen, log_seen
+
+    def _uncovered(self, log_p: float) -> bool:
+        """Whether the final proposal under-samples event points the levels met.
+
+        The ideal proposal, the nominal restricted to the event, has likelihood ratio
+        ``p`` everywhere in the event. An event point of non-negligible nominal density
+        (at least 1% of the design point's) where the final proposal's ratio exceeds
+        ``400 p`` is sampled 400 times less than it should be: a region the levels
+        found but the final proposal left out, and the final sample will then almost
+        surely miss its share of the probability. (Measured on the reliability suite:
+        correct runs reach ``W / p`` of e^2 to e^5 at the fringes of their components;
+        points that only the defensive share covers reach ``1 / (defensive p)``, e^9 on
+        the four-branch system.)
+        """
+        if self._seen is None or not math.isfinite(log_p):
+            return False
+        relevant = self._seen_logpdf >= self._design_logpdf + math.log(_COVERAGE_DENSITY)
+        if not relevant.any():
+            return False
+        log_w = self._log_ratio(self._seen[relevant])
+        return bool(np.max(log_w) > math.log(_COVERAGE_RATIO) + log_p)
 
     def _room_for_a_batch(self) -> bool:
         return self._level_budget is None or self.nfev + self.n_samples <= self._level_budget
@@ -520,6 +559,8 @@ max_iter, max_evals, time_limit, patience, min_ess, max_level_batches, rng
             return "no hits"
         if final["ess"] < self.min_ess:
             return "degenerate weights"
+        if self._uncovered(final["log_probability"]):
+            return "uncovered event"
         # with a defensive share the weights stay below 1 / defensive: a finite variance
         # by construction, so the k-hat (which reads the tail of a finite sample and
         # also flags bounded but pre-asymptotic weights) is reported, not used
@@ -567,6 +608,7 @@ max_iter, max_evals, time_limit, patience, min_ess, max_level_batches, rng
                 "design_logpdf": self._design_logpdf,
             },
             "design_point": self._design_point,
+            "seen": {"X": self._seen, "logpdf": self._seen_logpdf},
             "pending": {
                 "X": self._pending_X,
                 "scores": self._pending_scores,
@@ -619,6 +661,15 @@ max_iter, max_evals, time_limit, patience, min_ess, max_level_batches, rng
         if design is not None:
             _checkpoint.check_sample_shape(design, nominal, path, "design point")
         run._design_point = design
+        seen = r.get("seen", "X")
+        seen_logpdf = r.array("seen", "logpdf")
+        if seen is not None:
+            if not isinstance(seen, np.ndarray) or seen.ndim != 2 or len(seen) != len(seen_logpdf):
+                raise r.fail(("seen", "X"), f"{len(seen_logpdf)} event points", "other")
+            if len(seen) > _SEEN_CAP:
+                raise r.fail(("seen", "X"), f"at most {_SEEN_CAP} points", len(seen))
+            _checkpoint.check_sample_shape(seen[0], nominal, path, "event point")
+        run._seen, run._seen_logpdf = seen, seen_logpdf.astype(float)
         batches = r.int("pending", "batches", maximum=run.max_level_batches)
         pending_X = r.get("pending", "X")
         scores = r.get("pending", "scores")

@@ -371,6 +371,13 @@ RARE_EVENT_MESSAGES: dict[str, tuple[bool, str]] = {
         "No final sample reached gamma: the probability is too small for this sample size "
         "and proposal; no error bar can be given.",
     ),
+    "uncovered event": (
+        False,
+        "Samples inside the event that the levels met lie where the final proposal draws "
+        "400 times less than the ideal proposal would: part of the event (another "
+        "failure region) is under-sampled, and the estimate is probably too low. More "
+        "samples per level (n_samples) let the proposal keep every region.",
+    ),
     "heavy weights": (
         False,
         "The final likelihood-ratio weights have a heavy tail (Pareto-smoothed importance "

@@ -195,6 +195,24 @@ def test_smoothed_levels_resume_bit_identical(tmp_path):
     np.testing.assert_array_equal(resumed.design_point, full.design_point)
 
 
+def test_a_region_the_final_proposal_left_out_is_flagged():
+    # two regions, x >= 3 and x <= -3.2; a mean-shift Normal can hold only one, and the
+    # levels drift to the larger: the final proposal leaves the other to the defensive
+    # share, and the event points the levels met there show it
+    S = lambda X: np.maximum(X[:, 0] - 3.0, -3.2 - X[:, 0])  # noqa: E731
+    exact = stats.norm.sf(3.0) + stats.norm.cdf(-3.2)
+    for seed in range(4):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            est = ce.estimate(
+                S, ce.Normal([0.0], [1.0]), 0.0, n_samples=5000, n_final=20_000, rng=seed
+            )
+        assert not est.success and est.status in ("uncovered event", "degenerate weights")
+        assert [str(w.message) for w in caught] == [est.message]
+        if est.status == "uncovered event":
+            assert est.probability < 0.8 * exact and "under-sampled" in est.message
+
+
 def test_defensive_share_bounds_the_weights():
     # a narrow proposal far from the nominal: with a 10% defensive share the
     # likelihood ratios stay below 1 / 0.1

@@ -254,6 +254,11 @@ class GaussianMixture:
                     break
             if k_used < k:  # components were dropped: more will not hold either
                 break
+        if best is None:
+            raise DegenerateFitError(
+                "GaussianMixture.fit: too few effective samples for one component "
+                f"(effective sample size {n_eff:.3g}, {d + 1} needed)."
+            )
         means, covs, mix = best
         order = np.lexsort(means.T[::-1])
         return GaussianMixture(means[order], covs[order], mix[order], self.max_components)
