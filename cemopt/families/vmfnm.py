@@ -421,11 +421,7 @@ def _em(v: np.ndarray, r: np.ndarray, w: np.ndarray, centres: np.ndarray, d: int
         resultant = wr.T @ v  # (K, d)
         length = np.linalg.norm(resultant, axis=1)
         mu = resultant / np.maximum(length, 1e-300)[:, None]
-        # the mean resultant length of n uniform directions is about 1 / sqrt(n), not 0:
-        # without removing that bias, noise alone would concentrate the directions in
-        # high dimension (d = 1000, a few hundred effective samples)
-        xi2 = np.maximum((length / mass) ** 2 - 1.0 / ess[alive], 0.0)
-        xi = np.minimum(np.sqrt(xi2), _MAX_RESULTANT)
+        xi = np.minimum(length / mass, _MAX_RESULTANT)
         kappa = (xi * d - xi**3) / (1.0 - xi**2)
         r2 = r * r
         omega = (wr.T @ r2) / mass
