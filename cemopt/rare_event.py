@@ -309,6 +309,13 @@ max_iter, max_evals, time_limit, patience, min_ess, max_level_batches, rng
             self._end_levels({"degenerate elite": str(exc)})
             return
         ess = effective_sample_size(weights, elite.size)
+        if level <= self._limit and self._sampling_nominal():
+            # the first batch, drawn from the nominal itself, already reaches gamma: the
+            # event is not rare, and the nominal is the right final proposal (weights 1,
+            # an estimate never above 1)
+            self._record_first_level(scores, elite.size, float(elite.size))
+            self._start_final()
+            return
         if (
             ess < self.min_ess
             and self._pending_batches < self.max_level_batches
@@ -373,6 +380,15 @@ max_iter, max_evals, time_limit, patience, min_ess, max_level_batches, rng
         usable = np.isfinite(margin) & np.isfinite(log_w)
         margin, log_w = np.where(usable, margin, -np.inf), np.where(usable, log_w, -np.inf)
         inside = margin >= 0
+        if self._sampling_nominal() and inside.any():
+            # from the nominal the ratios I / Phi are the indicator itself: a common
+            # event (coefficient of variation sqrt((1 - q) / q) within target) needs no
+            # levels, and the nominal is the final proposal (weights 1, never above 1)
+            share = inside.mean()
+            if math.sqrt((1.0 - share) / share) <= self.cov_target:
+                self._record_level(scores, int(inside.sum()), float(inside.sum()), math.inf)
+                self._start_final()
+                return
         if math.isfinite(self._sigma) and inside.any():
             ratio = np.where(
                 inside, -log_ndtr(np.where(inside, margin, 0.0) / self._sigma), -np.inf
@@ -473,6 +489,29 @@ max_iter, max_evals, time_limit, patience, min_ess, max_level_batches, rng
         log_w = self._log_ratio(self._seen[relevant])
         return bool(np.max(log_w) > math.log(_COVERAGE_RATIO) + log_p)
 
+    def _sampling_nominal(self) -> bool:
+        """Whether the batches come from the nominal itself (the first level, with the
+        nominal as the starting proposal)."""
+        return self.nit == 0 and self.family is self.initial_family and self.family is self.nominal
+
+    def _record_first_level(self, scores: np.ndarray, n_elite: int, ess: float) -> None:
+        self._previous = self._limit
+        self.nit += 1
+        self._columns.append(
+            {
+                "level": self._sign * self._limit,
+                "n_elite": n_elite,
+                "elite_ess": ess,
+                "n_batches": self._pending_batches,
+                "nfev": self.nfev,
+                "degeneracy": degeneracy_of(self.family),
+                "entropy": math.nan,
+                "kl": 0.0,
+                "sigma": math.nan,
+            }
+        )
+        self._pending_X, self._pending_scores, self._pending_batches = None, np.empty(0), 0
+
     def _room_for_a_batch(self) -> bool:
         return self._level_budget is None or self.nfev + self.n_samples <= self._level_budget
 
@@ -543,7 +582,11 @@ max_iter, max_evals, time_limit, patience, min_ess, max_level_batches, rng
             message=message,
             history=history,
             n_nan=self.n_nan,
-            method="cross-entropy",
+            # a final sample from the nominal itself is crude Monte Carlo: its interval is
+            # the exact binomial one
+            method="crude"
+            if self.phase == "final" and self.family is self.nominal
+            else "cross-entropy",
             interrupted=reason == "interrupted",
             design_point=None if self._design_point is None else self._design_point.copy(),
             khat=self._khat_value(),
@@ -557,6 +600,8 @@ max_iter, max_evals, time_limit, patience, min_ess, max_level_batches, rng
         """Why the final estimate cannot be trusted, or None when it can."""
         if self._final.n_hits == 0:
             return "no hits"
+        if final["probability"] > 1.0:
+            return "above one"
         if final["ess"] < self.min_ess:
             return "degenerate weights"
         if self._uncovered(final["log_probability"]):

@@ -41,7 +41,7 @@ from scipy import special, stats
 
 from .errors import ConvergenceWarning
 from .evaluate import DEFAULT_BLOCK_SIZE
-from .families import GaussianMixture, Normal, VonMisesFisherNakagami
+from .families import GaussianMixture, VonMisesFisherNakagami
 from .rare_event import estimate
 from .result import RareEventResult
 from .transform import StandardNormalMap
@@ -111,9 +111,20 @@ class ReliabilityResult:
     runs: tuple[RareEventResult, ...]
 
     def ci(self, level: float = 0.95) -> tuple[float, float]:
-        """The normal interval ``p -/+ z se``, inside [0, 1]; NaN without an estimate."""
+        """The normal interval ``p -/+ z se``, inside [0, 1]; NaN without an estimate.
+
+        When every run estimated from the nominal itself (a common event: crude Monte
+        Carlo), the exact binomial interval of the pooled final draws.
+        """
         if not 0 < level < 1:
             raise ValueError(f"`0 < level < 1` must hold, but got level={level!r}.")
+        if self.runs and self.success and all(r.method == "crude" for r in self.runs):
+            tail = (1 - level) / 2
+            k = sum(r.n_hits for r in self.runs)
+            n = sum(r.n_final for r in self.runs)
+            low = 0.0 if k == 0 else float(stats.beta.ppf(tail, k, n - k + 1))
+            high = 1.0 if k == n else float(stats.beta.ppf(1 - tail, k + 1, n - k))
+            return low, high
         half = float(stats.norm.ppf(0.5 + level / 2)) * self.std_error
         if not half >= 0 or self.probability != self.probability:
             return math.nan, math.nan
@@ -281,7 +292,6 @@ def failure_probability(
         n_final = 10 * n_samples
     time_limit = check_real(time_limit, "time_limit", low=0, low_open=True, allow_none=True)
     S = _LimitStateInStandardSpace(g, transform, bool(vectorized))
-    nominal = Normal(np.zeros(d), np.ones(d))
     if proposal not in ("auto", "gaussian_mixture", "vmfnm"):
         raise ValueError(
             "`proposal` must be 'auto', 'gaussian_mixture' or 'vmfnm', but got "
@@ -306,10 +316,9 @@ def failure_probability(
             results.append(
                 estimate(
                     S,
-                    nominal,
+                    start,  # exactly N(0, I): the nominal density and the first proposal
                     0.0,
                     event="<=",
-                    proposal=start,
                     levels="smoothed",
                     smoothing=smoothing,
                     cov_target=cov_target,

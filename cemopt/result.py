@@ -371,6 +371,11 @@ RARE_EVENT_MESSAGES: dict[str, tuple[bool, str]] = {
         "No final sample reached gamma: the probability is too small for this sample size "
         "and proposal; no error bar can be given.",
     ),
+    "above one": (
+        False,
+        "The estimate exceeds 1, which no probability does: the proposal misrepresents a "
+        "common event (start from the nominal, whose weights are all 1).",
+    ),
     "uncovered event": (
         False,
         "Samples inside the event that the levels met lie where the final proposal draws "

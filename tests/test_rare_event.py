@@ -185,3 +185,25 @@ def test_ci_level_checked():
     est = ce.crude_monte_carlo(row_sum, ce.Exponential([1.0]), 1.0, n=100, rng=0)
     with pytest.raises(ValueError, match=r"`0 < level < 1` must hold, but got level=95"):
         est.ci(95)
+
+
+# ------------------------------------------------------------------ common events
+def test_a_certain_event_is_one_with_an_exact_interval():
+    # every sample is inside: the first batch, from the nominal, reaches gamma, and the
+    # nominal is the final proposal (weights 1): 1 exactly, never 1.0000745
+    est = ce.estimate(row_sum, ce.Exponential(np.ones(3)), 0.0, n_final=5000, rng=0)
+    assert est.success and est.probability == 1.0 and est.method == "crude"
+    low, high = est.ci(0.95)
+    assert high == 1.0 and low == pytest.approx(1 - 3.689 / 5000, rel=1e-3)  # Clopper-Pearson
+
+
+@pytest.mark.parametrize("levels", ["quantile", "smoothed"])
+def test_a_common_event_is_crude_monte_carlo_from_the_nominal(levels):
+    exact = stats.gamma.sf(2.0, 3)  # 0.677
+    est = ce.estimate(
+        row_sum, ce.Exponential(np.ones(3)), 2.0, n_final=20_000, levels=levels, rng=1
+    )
+    assert est.success and est.proposal is not None and est.method == "crude"
+    assert abs(est.probability - exact) <= 4 * est.std_error and est.probability <= 1.0
+    low, high = est.ci(0.99)
+    assert low < exact < high
