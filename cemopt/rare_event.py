@@ -265,15 +265,23 @@ max_iter, max_evals, time_limit, patience, min_ess, max_level_batches, rng
     def proposal_logpdf(self, X: Any) -> np.ndarray:
         """Log density of the distribution :meth:`ask` samples (the proposal, mixed with
         the nominal at weight ``defensive`` after the first level)."""
+        return self._log_densities(X)[1]
+
+    def _log_densities(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
+        """``(log f(x; u), log q(x))``: the nominal's and the sampling density's."""
+        log_u = np.asarray(self.nominal.logpdf(X), float)
+        if self.family is self.nominal:
+            return log_u, log_u
         log_f = np.asarray(self.family.logpdf(X), float)
         if not self._defended():
-            return log_f
-        log_u = np.asarray(self.nominal.logpdf(X), float)
-        return np.logaddexp(math.log(self.defensive) + log_u, math.log1p(-self.defensive) + log_f)
+            return log_u, log_f
+        mixed = np.logaddexp(math.log(self.defensive) + log_u, math.log1p(-self.defensive) + log_f)
+        return log_u, mixed
 
     def _log_ratio(self, X: Any) -> np.ndarray:
         """log f(x; u) - log q(x): the likelihood ratios of a batch from :meth:`ask`."""
-        return np.asarray(self.nominal.logpdf(X), float) - self.proposal_logpdf(X)
+        log_u, log_q = self._log_densities(X)
+        return log_u - log_q
 
     def tell(self, X: Any, values: Any) -> None:
         """Take the scores ``S(X)`` of the batch :meth:`ask` gave."""
