@@ -256,6 +256,30 @@ def test_linear_limit_state_against_the_closed_form_and_the_design_point():
     assert res.nfev == sum(r.nfev for r in res.runs) and len(res.runs) == 2
 
 
+@pytest.mark.parametrize(
+    "marginal",
+    [
+        stats.norm(3.0, 0.5),
+        stats.lognorm(0.25, scale=2.0),
+        stats.gumbel_r(1.0, 0.2),
+        stats.uniform(-1.0, 3.0),
+        stats.expon(scale=0.7),
+        stats.weibull_min(1.8, scale=1.5),
+        stats.gamma(3.0, scale=0.5),
+    ],
+    ids=["normal", "lognormal", "gumbel", "uniform", "exponential", "weibull", "gamma"],
+)
+def test_each_kind_of_marginal_against_its_own_tail(marginal):
+    # failure when the input exceeds its 1 - 1e-4 quantile, next to a second input
+    # that does not matter: P = 1e-4 exactly, whatever the marginal
+    t = marginal.isf(1e-4)
+    res = ce.failure_probability(
+        lambda X: t - X[:, 0], [marginal, stats.norm()], n_samples=500, n_final=5000, rng=8
+    )
+    assert res.success and abs(res.probability - 1e-4) <= 4 * res.std_error
+    assert res.design_point_x[0] == pytest.approx(t, rel=0.05)
+
+
 def test_two_failure_regions_in_physical_inputs():
     exact = x1_x2_above_3()
     res = ce.failure_probability(
@@ -345,3 +369,25 @@ def test_failure_probability_bad_input(kwargs, error, match):
     call = {"g": lambda X: 3.0 - X[:, 0], "marginals": [stats.norm()] * 2, **kwargs}
     with pytest.raises(error, match=match):
         ce.failure_probability(call.pop("g"), call.pop("marginals"), **call)
+
+
+def test_the_95_percent_interval_covers_within_binomial_tolerance():
+    # 60 seeds of a two-region problem: the number of intervals that cover the exact
+    # value is Binomial(60, 0.95) when the error bars are honest; 52 or more happens
+    # with probability 0.997 (and flagged runs, which claim nothing, count as misses)
+    exact = x1_x2_above_3()
+    covered = 0
+    for seed in range(60):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ce.ConvergenceWarning)
+            res = ce.failure_probability(
+                lambda X: 3.0 - X[:, 0] * X[:, 1],
+                [stats.norm()] * 2,
+                n_samples=400,
+                n_final=3000,
+                rng=100 + seed,
+            )
+        low, high = res.ci(0.95)
+        covered += bool(res.success and low <= exact <= high)
+    assert stats.binom.cdf(51, 60, 0.95) < 0.005
+    assert covered >= 52, covered
