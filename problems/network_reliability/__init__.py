@@ -50,6 +50,8 @@ References
    via the cross-entropy method. *IEEE Transactions on Reliability* 56, 275-287.
 .. [3] Elperin, T., Gertsbakh, I. & Lomonosov, M. (1991). Estimation of network
    reliability using graph evolution models. *IEEE Trans. Reliability* 40, 572-581.
+.. [4] Hesterberg, T. (1995). Weighted average importance sampling and defensive mixture
+   distributions. *Technometrics* 37, 185-194.
 """
 
 from ._design import RELIABILITY, DesignResult, NetworkDesign, solve
