@@ -183,7 +183,7 @@ def estimate_unreliability(
           The default because it was right in every run of
           ``benchmarks/reliability.py`` (two-, K- and all-terminal, 1e-3 to 1e-12,
           relative error 0.01-0.025 from 14,000 evaluations; its 95% interval covered
-          the exact value in 94-95% of 200 seeds); ``"ce"`` is cheaper per second where
+          the exact value in 94.5-96.5% of 200 seeds); ``"ce"`` is cheaper per second where
           it works.
         - ``"turnip"``: the merge process at the nominal rates (no CE); its relative
           error stays bounded as the failure probabilities shrink.
