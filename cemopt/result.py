@@ -379,7 +379,7 @@ RARE_EVENT_MESSAGES: dict[str, tuple[bool, str]] = {
     "uncovered event": (
         False,
         "Samples inside the event that the levels met lie where the final proposal draws "
-        "400 times less than the ideal proposal would: part of the event (another "
+        "thousands of times less than the ideal proposal would: part of the event (another "
         "failure region) is under-sampled, and the estimate is probably too low. More "
         "samples per level (n_samples) let the proposal keep every region.",
     ),
