@@ -90,15 +90,20 @@ def _check_input(path: str, what: str) -> Path:
 
 
 def _read_edge_list(path: str, weight: str) -> Any:
-    """An undirected graph from an edge list ("u v" or "u v w" or "u v {dict}") or a
-    GraphML/GML file."""
+    """An undirected ``networkx.MultiGraph`` from an edge list ("u v" or "u v w" or
+    "u v {dict}") or a GraphML/GML file.
+
+    Every line is one link: a pair of nodes written twice is two parallel links, kept
+    as such (the reliability model counts them as separate links; max-cut adds their
+    weights). :func:`_parallel_links` counts them, for the command to say what it did.
+    """
     import networkx as nx
 
     file = _check_input(path, "graph file")
     try:
         suffix = file.suffix.lower()
         if suffix == ".graphml":
-            graph = nx.read_graphml(file)
+            graph = nx.read_graphml(file, force_multigraph=True)
         elif suffix == ".gml":
             graph = nx.read_gml(file)
         else:
@@ -116,16 +121,28 @@ def _read_edge_list(path: str, weight: str) -> Any:
                 data = ((weight, float),)
             else:
                 data = True  # "u v {'weight': 2.0}" lines, as networkx writes them
-            graph = nx.parse_edgelist(rows, nodetype=str, data=data)
+            graph = nx.parse_edgelist(rows, nodetype=str, data=data, create_using=nx.MultiGraph)
     except (ValueError, TypeError, IndexError, SyntaxError, UnicodeDecodeError) as exc:
         raise CLIError(f"cannot read the graph file {path}: {_one_line(exc)}") from None
     except nx.NetworkXException as exc:
         raise CLIError(f"cannot read the graph file {path}: {_one_line(exc)}") from None
-    if graph.is_directed():
-        graph = graph.to_undirected()
+    graph = nx.MultiGraph(graph.to_undirected() if graph.is_directed() else graph)
     if graph.number_of_edges() == 0:
         raise CLIError(f"cannot read the graph file {path}: no edges")
     return graph
+
+
+def _parallel_links(graph: Any) -> tuple[int, int]:
+    """``(pairs, extra)``: node pairs joined by more than one link, and the links beyond
+    the first of each pair."""
+    if not graph.is_multigraph():
+        return 0, 0
+    counts: dict[frozenset, int] = {}
+    for u, v in graph.edges():
+        key = frozenset((u, v))
+        counts[key] = counts.get(key, 0) + 1
+    extra = [c - 1 for c in counts.values() if c > 1]
+    return len(extra), sum(extra)
 
 
 def _jsonable(value: Any) -> Any:

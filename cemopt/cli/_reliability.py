@@ -6,7 +6,7 @@ import argparse
 import time
 from typing import Any
 
-from ._common import CLIError, Report, _executor, _g, _read_edge_list
+from ._common import CLIError, Report, _count, _executor, _g, _parallel_links, _read_edge_list
 from ._estimate import _estimate_report
 
 
@@ -23,6 +23,7 @@ def _reliability(args: argparse.Namespace) -> Report:
     from cemopt.problems import network_reliability as nr
 
     q = 0.01 if args.q is None else args.q
+    parallel = (0, 0)
     if args.network == "dodecahedron":
         network = nr.Network.dodecahedron(failure_prob=q)
         source = "dodecahedron"
@@ -40,6 +41,7 @@ def _reliability(args: argparse.Namespace) -> Report:
         if args.terminals is None:
             raise CLIError(f"{args.network}: give --terminals (two or more nodes, or 'all')")
         network = nr.Network(graph, None, "failure_prob" if args.q is None else args.q)
+        parallel = _parallel_links(graph)
     if args.terminals is not None:
         terminals = None
         if args.terminals != ["all"]:
@@ -87,6 +89,7 @@ def _reliability(args: argparse.Namespace) -> Report:
         "n_links": network.n_edges,
         "terminals": [network.nodes[t] for t in network.terminals],
         "kind": network.kind,
+        "parallel_links": parallel[1],
         "exact": exact,
     }
     lines = [
@@ -94,6 +97,11 @@ def _reliability(args: argparse.Namespace) -> Report:
         f"({terminals_text}), failure probabilities in "
         f"[{network.failure_prob.min():.3g}, {network.failure_prob.max():.3g}]",
     ]
+    if parallel[0]:
+        lines.append(
+            f"  parallel links: {_count(parallel[0], 'node pair')} joined by more than one "
+            f"link ({_count(parallel[1], 'extra link')}); each link is kept and fails on its own"
+        )
     if est is None:
         document.update(method="exact", probability=exact, seconds=round(seconds, 3))
         lines.append(f"  exact unreliability {_g(exact, 10)} ({seconds:.2f} s)")

@@ -14,10 +14,12 @@ from ._common import (
     CLIError,
     Report,
     _check_input,
+    _count,
     _executor,
     _g,
     _one_line,
     _optimize_fields,
+    _parallel_links,
     _read_edge_list,
     _run_lines,
     _vector,
@@ -90,9 +92,12 @@ def _solve_maxcut(args: argparse.Namespace) -> Report:
     from cemopt.problems.maxcut import MaxCut
     from cemopt.problems.maxcut import solve as solve_maxcut
 
+    parallel = (0, 0)
     if args.file is not None:
-        problem = MaxCut(_read_edge_list(args.file, "weight"))
-        source = f"{args.file}: {problem.n_nodes} nodes"
+        graph = _read_edge_list(args.file, "weight")
+        problem = MaxCut(graph)
+        parallel = _parallel_links(graph)
+        source = f"{args.file}: {problem.n_nodes} nodes, {_count(graph.number_of_edges(), 'edge')}"
     else:
         problem = MaxCut.synthetic(n=args.n, m=args.m, c=args.c, rng=args.instance_seed)
         source = (
@@ -128,11 +133,21 @@ def _solve_maxcut(args: argparse.Namespace) -> Report:
         "n_nodes": problem.n_nodes,
         "optimum": problem.optimum,
         "cut": res.fun,
+        "parallel_edges": parallel[1],
         "side": {str(node): int(s) for node, s in zip(problem.nodes, sides, strict=False)},
         **_optimize_fields(res, seconds),
     }
     lines = [
         f"max-cut on {source}",
+        *(
+            [
+                f"  parallel edges: {_count(parallel[0], 'node pair')} joined by more than one "
+                f"edge ({_count(parallel[1], 'extra edge')}); the weights of a pair's edges "
+                "are summed"
+            ]
+            if parallel[0]
+            else []
+        ),
         f"  cut         {_g(res.fun, 10)}"
         + ("" if problem.optimum is None else f" (known optimum {problem.optimum:g})"),
         (
