@@ -30,6 +30,7 @@ True
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable
 from os import PathLike
 from pathlib import Path
@@ -47,11 +48,12 @@ from ._local_search import (
     deadline_after,
     expired,
 )
-from .tsplib import read_tsplib
+from .tsplib import distance_digest, read_tsplib
 
 __all__ = [
     "LOCAL_SEARCHES",
     "TSP",
+    "TSPLIB_DATA",
     "TSPLIB_OPTIMA",
     "default_local_search",
     "or_opt",
@@ -90,6 +92,37 @@ TSPLIB_OPTIMA: dict[str, int] = {
     "kroA100": 21282,
     "ch130": 6110,
     "a280": 2579,
+}
+
+#: What each optimum of :data:`TSPLIB_OPTIMA` belongs to: the instance's DIMENSION and
+#: :func:`cemopt.problems.tsplib.distance_digest` of its distance matrix as TSPLIB95
+#: distributes it. :meth:`TSP.from_tsplib` attaches an optimum only when the name, the
+#: dimension and the digest all match, so an edited copy of eil51 (a city removed or
+#: moved) gets no optimum and no default stopping target.
+TSPLIB_DATA: dict[str, tuple[int, str]] = {
+    "br17": (17, "f54816fdb7387173"),
+    "ftv33": (34, "39fc08c64f1018ec"),
+    "ftv35": (36, "0597887ef1a02eb4"),
+    "ftv38": (39, "c425eb00af7bfc0a"),
+    "p43": (43, "b4ce29f709f5911c"),
+    "ry48p": (48, "ba025fc215287243"),
+    "ft53": (53, "bf542aa3d9122ee8"),
+    "ftv170": (171, "721840fd3443a959"),
+    "rbg323": (323, "a36898e3727c10bd"),
+    "burma14": (14, "09620d5919361186"),
+    "ulysses16": (16, "979eae86cb55fdc9"),
+    "gr17": (17, "e118d5ce4a3f98d3"),
+    "bayg29": (29, "4d522101be9477bf"),
+    "bays29": (29, "7d823e07eee45a06"),
+    "dantzig42": (42, "655bf80dcba5c93c"),
+    "att48": (48, "7e12fa3838b57d99"),
+    "eil51": (51, "f0235da317f404cf"),
+    "berlin52": (52, "d0f51331de88c618"),
+    "st70": (70, "3c6d900876efe228"),
+    "pr76": (76, "6d05a17ffd011f3b"),
+    "kroA100": (100, "d62bd8d85dd61197"),
+    "ch130": (130, "b2aba344f42f13f6"),
+    "a280": (280, "a126c470c9c353b2"),
 }
 
 
@@ -171,7 +204,11 @@ class TSP:
     @classmethod
     def from_tsplib(cls, path: str | PathLike) -> TSP:
         """Read a TSPLIB ``.tsp``/``.atsp`` file; the optimum comes from
-        :data:`TSPLIB_OPTIMA` when the instance is listed there.
+        :data:`TSPLIB_OPTIMA` when the instance is listed there with the same
+        DIMENSION and distance matrix (:data:`TSPLIB_DATA`).
+
+        A file that carries a listed NAME but other data (a city removed, moved or
+        added) gets no optimum, and a :class:`cemopt.CemoptWarning` says why.
 
         Examples
         --------
@@ -183,7 +220,7 @@ class TSP:
         return cls(
             instance.distances,
             name=name,
-            optimum=TSPLIB_OPTIMA.get(name),
+            optimum=_known_optimum(path, name, instance.distances),
             coordinates=instance.coordinates,
         )
 
@@ -256,6 +293,27 @@ class TSP:
         if self.optimum is not None:
             parts.append(f"optimum={self.optimum:g}")
         return f"TSP({', '.join(parts)})"
+
+
+def _known_optimum(path: str | PathLike, name: str, distances: np.ndarray) -> int | None:
+    """TSPLIB's optimum for these data, or None (with a warning when only the name
+    matches)."""
+    if name not in TSPLIB_OPTIMA:
+        return None
+    dimension, digest = TSPLIB_DATA[name]
+    if len(distances) != dimension:
+        why = f"DIMENSION {len(distances)}, not TSPLIB's {dimension}"
+    elif distance_digest(distances) != digest:
+        why = "distances that differ from TSPLIB's"
+    else:
+        return TSPLIB_OPTIMA[name]
+    warnings.warn(
+        f"{path}: NAME {name} is the TSPLIB instance with optimum {TSPLIB_OPTIMA[name]}, "
+        f"but this file has {why}; no optimum is attached (and no default target).",
+        ce.CemoptWarning,
+        stacklevel=3,
+    )
+    return None
 
 
 def _short(value: Any) -> str:

@@ -49,13 +49,25 @@ array([[0, 3, 5],
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-__all__ = ["TSPLIBInstance", "read_tsplib", "read_tour", "EDGE_WEIGHT_TYPES", "MATRIX_FORMATS"]
+__all__ = [
+    "CVRPLIBInstance",
+    "TSPLIBInstance",
+    "read_cvrplib",
+    "read_tsplib",
+    "read_tour",
+    "distance_digest",
+    "EDGE_WEIGHT_TYPES",
+    "MATRIX_FORMATS",
+    "COORDINATE_LIMIT",
+]
 
 #: Edge weight types this reader computes (EXPLICIT reads a matrix).
 EDGE_WEIGHT_TYPES = (
@@ -93,6 +105,10 @@ _SECTIONS = (
     "DEMAND_SECTION",
     "EDGE_DATA_SECTION",
 )
+#: The largest coordinate or matrix entry (in absolute value) the reader accepts: up to
+#: it, TSPLIB's rounding of a distance is exact in float64 (spacing below 1e-3) and a
+#: tour of a million such edges still fits in int64. Real instances stay below 1e7.
+COORDINATE_LIMIT = 1e12
 # TSPLIB95 documentation, section 2.4 (GEO): these exact constants, not math.pi.
 _GEO_PI = 3.141592
 _GEO_RRR = 6378.388
@@ -158,10 +174,9 @@ def _keyword(line: str) -> tuple[str, str] | None:
     if not (line[0].isalpha() or line[0] == "_"):
         return None
     key, sep, value = line.partition(":")
-    key = key.strip().upper()
-    if not sep and " " in key:  # "KEY value" without a colon
-        key, _, value = key.partition(" ")
-    return key, value.strip()
+    if not sep and len(key.split(None, 1)) == 2:  # "KEY value" (space or tab), no colon
+        key, value = line.split(None, 1)
+    return key.strip().upper(), value.strip()
 
 
 def _split(
@@ -201,18 +216,43 @@ def _number_stream(source: _Lines, rows: list) -> tuple[np.ndarray, np.ndarray]:
     values, lines = [], []
     for number, tokens in rows:
         for token in tokens:
-            try:
-                values.append(float(token))
-            except ValueError:
-                raise source.error(number, f"expected a number, got {token!r}") from None
+            values.append(_finite(source, number, token, "a number"))
             lines.append(number)
     return np.array(values, dtype=float), np.array(lines, dtype=np.int64)
+
+
+def _finite(source: _Lines, number: int, token: str, what: str) -> float:
+    """``float(token)``, or a ValueError naming the line unless it is a finite number of
+    at most :data:`COORDINATE_LIMIT` in absolute value."""
+    try:
+        value = float(token)
+    except ValueError:
+        raise source.error(number, f"expected {what}, got {token!r}") from None
+    if not abs(value) <= COORDINATE_LIMIT:  # also NaN
+        raise source.error(
+            number,
+            f"expected {what} that is finite and at most {COORDINATE_LIMIT:g} in absolute "
+            f"value, got {token!r}",
+        )
+    return value
 
 
 def _entries_needed(fmt: str, n: int) -> int:
     if fmt == "FULL_MATRIX":
         return n * n
     return n * (n - 1) // 2 if "DIAG" not in fmt else n * (n + 1) // 2
+
+
+def _stream_positions(fmt: str, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column of each number of an EDGE_WEIGHT_SECTION stream, in stream order."""
+    if fmt == "FULL_MATRIX":
+        return np.divmod(np.arange(n * n), n)
+    k = 0 if "DIAG" in fmt else 1
+    if fmt.startswith("UPPER") == fmt.endswith("ROW"):
+        rows, cols = np.triu_indices(n, k)
+    else:
+        rows, cols = np.tril_indices(n, -k)
+    return (rows, cols) if fmt.endswith("ROW") else (cols, rows)
 
 
 def _explicit_matrix(values: np.ndarray, fmt: str, n: int) -> np.ndarray:
@@ -310,13 +350,18 @@ def _coordinates(source: _Lines, rows: list, n: int, section: str, line: int) ->
     for i, (number, tokens) in enumerate(rows):
         if len(tokens) != width:
             raise source.error(number, f"expected {width} numbers per line in {section}")
-        try:
-            data[i] = [float(token) for token in tokens]
-        except ValueError:
-            raise source.error(number, f"expected numbers in {section}, got {tokens}") from None
+        data[i] = [_finite(source, number, token, f"numbers in {section}") for token in tokens]
+        if data[i, 0] != round(data[i, 0]) or not 1 <= data[i, 0] <= n:
+            raise source.error(
+                number, f"expected a node index 1..{n} in {section}, got {tokens[0]!r}"
+            )
     index = data[:, 0].astype(np.int64) - 1
     if not np.array_equal(np.sort(index), np.arange(n)):
-        raise source.error(rows[0][0], f"expected node indices 1..{n} in {section}")
+        seen = np.zeros(n, dtype=bool)
+        for (number, _), i in zip(rows, index, strict=True):
+            if seen[i]:
+                raise source.error(number, f"node {i + 1} appears twice in {section}")
+            seen[i] = True
     coordinates = np.empty((n, width - 1))
     coordinates[index] = data[:, 1:]
     return coordinates
@@ -348,93 +393,15 @@ def read_tsplib(path: str | PathLike) -> TSPLIBInstance:
     if not source.lines:
         raise source.error(1, "expected a TSPLIB file, but the file is empty")
     headers, sections, starts = _split(source)
-    first_section = min(starts.values(), default=source.last)
-
-    def header(key: str, required: bool = True) -> tuple[int, str | None]:
-        if key in headers:
-            return headers[key]
-        if required:
-            raise source.error(first_section, f"expected a {key} header before this line")
-        return first_section, None
-
+    header = _header_reader(source, headers, starts)
     type_line, kind = header("TYPE")
-    kind = (kind or "").split()[0].upper() if kind else ""
+    kind = kind.split()[0].upper() if kind else ""
     if kind not in _TYPES:
         raise source.error(type_line, f"expected TYPE TSP or ATSP, got {kind!r}")
-    dim_line, dim_text = header("DIMENSION")
-    try:
-        n = int(dim_text or "")
-    except ValueError:
-        raise source.error(dim_line, f"expected an integer DIMENSION, got {dim_text!r}") from None
-    if n < 2:
-        raise source.error(dim_line, f"expected DIMENSION >= 2, got {n}")
-    ewt_line, ewt = header("EDGE_WEIGHT_TYPE")
-    ewt = (ewt or "").upper()
-    if ewt not in EDGE_WEIGHT_TYPES:
-        raise source.error(
-            ewt_line,
-            f"unknown EDGE_WEIGHT_TYPE {ewt!r}; expected one of {', '.join(EDGE_WEIGHT_TYPES)}",
-        )
-    fmt_line, fmt = header("EDGE_WEIGHT_FORMAT", required=False)
-    fmt = fmt.upper() if fmt else None
-
-    coordinates = None
-    if "NODE_COORD_SECTION" in sections:
-        coordinates = _coordinates(
-            source,
-            sections["NODE_COORD_SECTION"],
-            n,
-            "NODE_COORD_SECTION",
-            starts["NODE_COORD_SECTION"],
-        )
-    elif "DISPLAY_DATA_SECTION" in sections:
-        coordinates = _coordinates(
-            source,
-            sections["DISPLAY_DATA_SECTION"],
-            n,
-            "DISPLAY_DATA_SECTION",
-            starts["DISPLAY_DATA_SECTION"],
-        )
-
-    if ewt == "EXPLICIT":
-        if fmt not in MATRIX_FORMATS:
-            raise source.error(
-                fmt_line,
-                f"unknown EDGE_WEIGHT_FORMAT {fmt!r} for EXPLICIT weights; expected one of "
-                f"{', '.join(MATRIX_FORMATS)}",
-            )
-        if kind == "ATSP" and fmt != "FULL_MATRIX":
-            raise source.error(fmt_line, f"expected FULL_MATRIX for an ATSP, got {fmt}")
-        if "EDGE_WEIGHT_SECTION" not in sections:
-            raise source.error(source.last, "expected an EDGE_WEIGHT_SECTION (EXPLICIT weights)")
-        values, lines = _number_stream(source, sections["EDGE_WEIGHT_SECTION"])
-        needed = _entries_needed(fmt, n)
-        if values.size != needed:
-            where = int(lines[-1]) if lines.size else starts["EDGE_WEIGHT_SECTION"]
-            if values.size > needed:
-                where = int(lines[needed])
-            few = "too few" if values.size < needed else "too many"
-            raise source.error(
-                where,
-                f"{few} matrix entries in EDGE_WEIGHT_SECTION: got {values.size}, expected "
-                f"{needed} for {fmt} with DIMENSION {n}",
-            )
-        distances = _explicit_matrix(values, fmt, n)
-        if np.all(distances == np.round(distances)):
-            distances = distances.astype(np.int64)
-    else:
-        if coordinates is None:
-            raise source.error(
-                source.last, f"expected a NODE_COORD_SECTION ({ewt} weights need coordinates)"
-            )
-        need = 3 if ewt.endswith("3D") else 2
-        if coordinates.shape[1] != need:
-            raise source.error(
-                starts["NODE_COORD_SECTION"],
-                f"expected {need} coordinates per node for {ewt}, got {coordinates.shape[1]}",
-            )
-        distances = coordinate_distances(coordinates, ewt)
-    np.fill_diagonal(distances, 0)
+    n = _dimension(source, header, 2)
+    distances, coordinates, ewt, fmt = _distances(
+        source, header, sections, starts, n, atsp=kind == "ATSP"
+    )
 
     name = headers.get("NAME", (0, path_stem(source.path)))[1] or path_stem(source.path)
     return TSPLIBInstance(
@@ -447,6 +414,31 @@ def read_tsplib(path: str | PathLike) -> TSPLIBInstance:
         edge_weight_format=fmt,
         comment=headers.get("COMMENT", (0, ""))[1],
     )
+
+
+def distance_digest(distances: np.ndarray, *more: Any) -> str:
+    """A short SHA-256 digest of a distance matrix: its shape and its entries (as int64
+    when they are all whole numbers, float64 otherwise), row by row; then the same for
+    each further array in ``more`` (demands and capacity of a CVRP, say).
+
+    Two instances with the same digest have the same tours and tour lengths, so a known
+    optimum belongs to the digest, not to the name in a file's header.
+
+    Examples
+    --------
+    >>> distance_digest(np.array([[0, 1], [1, 0]]))
+    '8b5b236ff5bde115'
+    """
+    h = hashlib.sha256()
+    for array in (distances, *more):
+        matrix = np.asarray(array, dtype=float)
+        if np.all(np.isfinite(matrix)) and np.all(matrix == np.round(matrix)):
+            matrix = matrix.astype("<i8")
+        else:
+            matrix = matrix.astype("<f8")
+        h.update(repr(matrix.shape).encode())
+        h.update(np.ascontiguousarray(matrix).tobytes())
+    return h.hexdigest()[:16]
 
 
 def path_stem(path: Path) -> str:
@@ -501,3 +493,278 @@ def read_tour(path: str | PathLike) -> np.ndarray:
     if not np.array_equal(np.sort(tour), np.arange(tour.size)):
         raise source.error(where, f"expected each node 1..{tour.size} once in TOUR_SECTION")
     return tour
+
+
+# ------------------------------------------------------------------- CVRPLIB
+@dataclass(frozen=True, eq=False)
+class CVRPLIBInstance:
+    """A capacitated vehicle routing instance as read from a CVRPLIB ``.vrp`` file.
+
+    Node 0 is the depot (node 1 of the file), nodes ``1..n-1`` the customers, in the
+    order of the file's node numbers.
+
+    Attributes
+    ----------
+    name : str
+    dimension : int
+        Number of nodes n, the depot included.
+    capacity : float
+    demands : ndarray of float, shape (n,)
+        ``demands[0]`` (the depot) is 0.
+    distances : ndarray, shape (n, n)
+        TSPLIB's rules for the EDGE_WEIGHT_TYPE (EUC_2D rounded to the nearest
+        integer, CVRPLIB's convention), ``int64``; EXPLICIT matrices as given.
+    coordinates : ndarray, shape (n, 2) or (n, 3), or None
+    edge_weight_type : str
+    edge_weight_format : str or None
+    comment : str
+    """
+
+    name: str
+    dimension: int
+    capacity: float
+    demands: np.ndarray
+    distances: np.ndarray
+    coordinates: np.ndarray | None
+    edge_weight_type: str
+    edge_weight_format: str | None
+    comment: str
+
+    def __repr__(self) -> str:
+        return (
+            f"CVRPLIBInstance(name={self.name!r}, dimension={self.dimension}, "
+            f"capacity={self.capacity:g}, edge_weight_type={self.edge_weight_type!r})"
+        )
+
+
+def _header_reader(source: _Lines, headers: dict, starts: dict) -> Any:
+    first_section = min(starts.values(), default=source.last)
+
+    def header(key: str, required: bool = True) -> tuple[int, str | None]:
+        if key in headers:
+            return headers[key]
+        if required:
+            raise source.error(first_section, f"expected a {key} header before this line")
+        return first_section, None
+
+    return header
+
+
+def _distances(
+    source: _Lines,
+    header: Any,
+    sections: dict,
+    starts: dict,
+    n: int,
+    atsp: bool,
+) -> tuple[np.ndarray, np.ndarray | None, str, str | None]:
+    """The distance matrix, the coordinates and the EDGE_WEIGHT_TYPE and FORMAT."""
+    ewt_line, ewt = header("EDGE_WEIGHT_TYPE")
+    ewt = (ewt or "").upper()
+    if ewt not in EDGE_WEIGHT_TYPES:
+        raise source.error(
+            ewt_line,
+            f"unknown EDGE_WEIGHT_TYPE {ewt!r}; expected one of {', '.join(EDGE_WEIGHT_TYPES)}",
+        )
+    fmt_line, fmt = header("EDGE_WEIGHT_FORMAT", required=False)
+    fmt = fmt.upper() if fmt else None
+
+    coordinates = None
+    for section in ("NODE_COORD_SECTION", "DISPLAY_DATA_SECTION"):
+        if section in sections:
+            coordinates = _coordinates(source, sections[section], n, section, starts[section])
+            break
+
+    if ewt == "EXPLICIT":
+        if fmt not in MATRIX_FORMATS:
+            raise source.error(
+                fmt_line,
+                f"unknown EDGE_WEIGHT_FORMAT {fmt!r} for EXPLICIT weights; expected one of "
+                f"{', '.join(MATRIX_FORMATS)}",
+            )
+        if atsp and fmt != "FULL_MATRIX":
+            raise source.error(fmt_line, f"expected FULL_MATRIX for an ATSP, got {fmt}")
+        if "EDGE_WEIGHT_SECTION" not in sections:
+            raise source.error(source.last, "expected an EDGE_WEIGHT_SECTION (EXPLICIT weights)")
+        values, lines = _number_stream(source, sections["EDGE_WEIGHT_SECTION"])
+        needed = _entries_needed(fmt, n)
+        if values.size != needed:
+            where = int(lines[-1]) if lines.size else starts["EDGE_WEIGHT_SECTION"]
+            if values.size > needed:
+                where = int(lines[needed])
+            few = "too few" if values.size < needed else "too many"
+            raise source.error(
+                where,
+                f"{few} matrix entries in EDGE_WEIGHT_SECTION: got {values.size}, expected "
+                f"{needed} for {fmt} with DIMENSION {n}",
+            )
+        rows, cols = _stream_positions(fmt, n)
+        negative = np.flatnonzero((values < 0) & (rows != cols))
+        if negative.size:
+            k = int(negative[0])
+            raise source.error(
+                int(lines[k]),
+                f"expected non-negative distances in EDGE_WEIGHT_SECTION, got {values[k]:g} "
+                f"from node {rows[k] + 1} to node {cols[k] + 1}",
+            )
+        distances = _explicit_matrix(values, fmt, n)
+        if np.all(distances == np.round(distances)):
+            distances = distances.astype(np.int64)
+    else:
+        if coordinates is None or "NODE_COORD_SECTION" not in sections:
+            raise source.error(
+                source.last, f"expected a NODE_COORD_SECTION ({ewt} weights need coordinates)"
+            )
+        need = 3 if ewt.endswith("3D") else 2
+        if coordinates.shape[1] != need:
+            raise source.error(
+                starts["NODE_COORD_SECTION"],
+                f"expected {need} coordinates per node for {ewt}, got {coordinates.shape[1]}",
+            )
+        distances = coordinate_distances(coordinates, ewt)
+    np.fill_diagonal(distances, 0)
+    return distances, coordinates, ewt, fmt
+
+
+def _dimension(source: _Lines, header: Any, minimum: int) -> int:
+    dim_line, dim_text = header("DIMENSION")
+    try:
+        n = int(dim_text or "")
+    except ValueError:
+        raise source.error(dim_line, f"expected an integer DIMENSION, got {dim_text!r}") from None
+    if n < minimum:
+        raise source.error(dim_line, f"expected DIMENSION >= {minimum}, got {n}")
+    return n
+
+
+def read_cvrplib(path: str | PathLike) -> CVRPLIBInstance:
+    """Read a CVRPLIB (TSPLIB-style VRPLIB) ``.vrp`` file of a capacitated VRP.
+
+    The file must say ``TYPE : CVRP`` and give DIMENSION (nodes, the depot included),
+    CAPACITY, EDGE_WEIGHT_TYPE (with its coordinates or matrix, as in
+    :func:`read_tsplib`), a DEMAND_SECTION of ``node demand`` lines for every node and
+    a DEPOT_SECTION naming node 1, ended by ``-1``. The fleet size and a stated
+    optimum, when the file has them, are in the COMMENT, which is returned as written
+    (tabs included).
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    CVRPLIBInstance
+
+    Raises
+    ------
+    ValueError
+        For a malformed file, always naming the file and the line: a missing header or
+        section, a DIMENSION that the sections do not match, a node listed twice, a
+        demand that is negative, not finite, above CAPACITY or not 0 at the depot, a
+        depot other than node 1, more than one depot, and so on.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> text = '''NAME : tiny
+    ... COMMENT : (No of trucks: 2)
+    ... TYPE : CVRP
+    ... DIMENSION : 3
+    ... EDGE_WEIGHT_TYPE : EUC_2D
+    ... CAPACITY : 10
+    ... NODE_COORD_SECTION
+    ... 1 0 0
+    ... 2 3 4
+    ... 3 0 2
+    ... DEMAND_SECTION
+    ... 1 0
+    ... 2 6
+    ... 3 7
+    ... DEPOT_SECTION
+    ... 1
+    ... -1
+    ... EOF
+    ... '''
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "tiny.vrp"
+    >>> _ = path.write_text(text)
+    >>> inst = read_cvrplib(path)
+    >>> inst.demands.tolist(), inst.distances[0].tolist()
+    ([0.0, 6.0, 7.0], [0, 5, 2])
+    """
+    source = _Lines(path)
+    if not source.lines:
+        raise source.error(1, "expected a CVRPLIB file, but the file is empty")
+    headers, sections, starts = _split(source)
+    header = _header_reader(source, headers, starts)
+    type_line, kind = header("TYPE")
+    kind = kind.split()[0].upper() if kind else ""
+    if kind != "CVRP":
+        raise source.error(type_line, f"expected TYPE CVRP, got {kind!r}")
+    n = _dimension(source, header, 2)
+    cap_line, cap_text = header("CAPACITY")
+    capacity = _finite(source, cap_line, cap_text or "", "a number for CAPACITY")
+    if not capacity > 0:
+        raise source.error(cap_line, f"expected CAPACITY > 0, got {cap_text!r}")
+    distances, coordinates, ewt, fmt = _distances(source, header, sections, starts, n, atsp=False)
+
+    if "DEMAND_SECTION" not in sections:
+        raise source.error(source.last, "expected a DEMAND_SECTION")
+    rows = sections["DEMAND_SECTION"]
+    if len(rows) != n:
+        where = rows[-1][0] if rows else starts["DEMAND_SECTION"]
+        raise source.error(where, f"DEMAND_SECTION has {len(rows)} nodes; expected DIMENSION = {n}")
+    demands = np.full(n, np.nan)
+    for number, tokens in rows:
+        if len(tokens) != 2:
+            raise source.error(number, f"expected 'node demand' in DEMAND_SECTION, got {tokens}")
+        node = _finite(source, number, tokens[0], "a node number in DEMAND_SECTION")
+        demand = _finite(source, number, tokens[1], "a demand in DEMAND_SECTION")
+        if node != round(node) or not 1 <= node <= n:
+            raise source.error(
+                number, f"expected a node number 1..{n} in DEMAND_SECTION, got {tokens[0]!r}"
+            )
+        i = int(node) - 1
+        if not np.isnan(demands[i]):
+            raise source.error(number, f"node {i + 1} appears twice in DEMAND_SECTION")
+        if demand < 0:
+            raise source.error(number, f"expected a demand >= 0, got {tokens[1]!r}")
+        if i == 0 and demand != 0:
+            raise source.error(
+                number, f"expected demand 0 at the depot (node 1), got {tokens[1]!r}"
+            )
+        if demand > capacity:
+            raise source.error(
+                number,
+                f"node {i + 1} has demand {tokens[1]} above CAPACITY {cap_text}; no vehicle "
+                "can serve it",
+            )
+        demands[i] = demand
+
+    if "DEPOT_SECTION" not in sections:
+        raise source.error(source.last, "expected a DEPOT_SECTION (node 1, then -1)")
+    values, lines = _number_stream(source, sections["DEPOT_SECTION"])
+    end = np.flatnonzero(values == -1)
+    where = int(lines[-1]) if lines.size else starts["DEPOT_SECTION"]
+    if end.size == 0:
+        raise source.error(where, "expected -1 to end the DEPOT_SECTION")
+    if end[0] + 1 != values.size:
+        raise source.error(int(lines[end[0] + 1]), "expected nothing after -1 in DEPOT_SECTION")
+    if values[: end[0]].tolist() != [1.0]:
+        raise source.error(
+            where,
+            "expected one depot, node 1, in DEPOT_SECTION (cemopt's CVRP has its depot "
+            f"first), got {[f'{v:g}' for v in values[: end[0]]]}",
+        )
+
+    name = headers.get("NAME", (0, ""))[1] or path_stem(source.path)
+    return CVRPLIBInstance(
+        name=name,
+        dimension=n,
+        capacity=capacity,
+        demands=demands,
+        distances=distances,
+        coordinates=coordinates,
+        edge_weight_type=ewt,
+        edge_weight_format=fmt,
+        comment=headers.get("COMMENT", (0, ""))[1],
+    )

@@ -52,7 +52,6 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from os import PathLike
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -67,8 +66,17 @@ from ._local_search import (
     deadline_after,
     expired,
 )
+from .tsplib import CVRPLIBInstance, distance_digest, read_cvrplib
 
-__all__ = ["CVRP", "OPTIMA", "ROUTE_MOVES", "default_local_search", "improve_routes", "solve"]
+__all__ = [
+    "CVRP",
+    "OPTIMA",
+    "OPTIMA_DATA",
+    "ROUTE_MOVES",
+    "default_local_search",
+    "improve_routes",
+    "solve",
+]
 
 #: Proven optimal costs of the CVRPLIB instances in ``../shared/data/cvrplib``
 #: (CVRPLIB, http://vrp.galgos.inf.puc-rio.br, via VROOM-Project/vroom-scripts
@@ -98,7 +106,61 @@ OPTIMA: dict[str, int] = {
     "X-n115-k10": 12747,
 }
 
+#: What each optimum of :data:`OPTIMA` belongs to: DIMENSION, the digest
+#: (:func:`cemopt.problems.tsplib.distance_digest`) of the rounded distances, the
+#: demands and the capacity as CVRPLIB distributes them, and the fleet size it was
+#: proven for (None: unlimited). :meth:`CVRP.from_vrplib` attaches an optimum only when
+#: all of them match.
+OPTIMA_DATA: dict[str, tuple[int, str, int | None]] = {
+    "A-n32-k5": (32, "e233edf433965f9f", 5),
+    "A-n33-k5": (33, "317ff99833c8bbe6", 5),
+    "A-n37-k6": (37, "676518baca09c6d9", 6),
+    "A-n54-k7": (54, "9b7767d9e80dd21a", 7),
+    "A-n60-k9": (60, "a5990054df5af2d1", 9),
+    "A-n80-k10": (80, "6f4568e2ac619789", 10),
+    "E-n22-k4": (22, "1ec25db2cdd0d14f", 4),
+    "E-n23-k3": (23, "005905c58e994c28", 3),
+    "E-n30-k3": (30, "5c1686b26e22fcab", 3),
+    "E-n33-k4": (33, "0a29b2a87c21ddc3", 4),
+    "E-n76-k7": (76, "b90e320c28f2de58", 7),
+    "P-n16-k8": (16, "bd17226a529a8595", 8),
+    "P-n19-k2": (19, "b9b99b6c79d8bfd7", 2),
+    "P-n23-k8": (23, "c1d6e6b23d70265c", 8),
+    "P-n40-k5": (40, "26ca14882b22505d", 5),
+    "P-n76-k4": (76, "00a032fa177e54c9", 4),
+    "P-n101-k4": (101, "fa58a0e1f623af88", 4),
+    "X-n101-k25": (101, "61cfa0753764317d", None),
+    "X-n106-k14": (106, "8d44b42abc8314fe", None),
+    "X-n115-k10": (115, "da098fb4aa8ef2b5", None),
+}
+
 Routes = list[list[int]]
+
+
+def _known_optimum(
+    path: str | PathLike, instance: CVRPLIBInstance, max_vehicles: int | None
+) -> int | None:
+    """CVRPLIB's optimum for these data and this fleet, or None (with a warning)."""
+    name = instance.name
+    dimension, digest, fleet = OPTIMA_DATA[name]
+    data = distance_digest(instance.distances, instance.demands, [instance.capacity])
+    if instance.dimension != dimension:
+        why = f"DIMENSION {instance.dimension}, not CVRPLIB's {dimension}"
+    elif data != digest:
+        why = "distances, demands or capacity that differ from CVRPLIB's"
+    elif max_vehicles != fleet:
+        why = f"max_vehicles={max_vehicles}, and the optimum was proven for " + (
+            "an unlimited fleet" if fleet is None else f"{fleet} vehicles"
+        )
+    else:
+        return OPTIMA[name]
+    warnings.warn(
+        f"{path}: NAME {name} is the CVRPLIB instance with optimum {OPTIMA[name]}, but this "
+        f"file has {why}; no optimum is attached (and no default target).",
+        ce.CemoptWarning,
+        stacklevel=3,
+    )
+    return None
 
 
 def euc_2d(coordinates: Any) -> np.ndarray:
@@ -223,12 +285,12 @@ class CVRP:
     # ------------------------------------------------------------------ builders
     @classmethod
     def from_vrplib(cls, path: str | PathLike, *, max_vehicles: Any = "auto") -> CVRP:
-        """Read a VRPLIB/CVRPLIB ``.vrp`` file (via the ``vrplib`` package).
+        """Read a CVRPLIB ``.vrp`` file (with :func:`cemopt.problems.tsplib.read_cvrplib`).
 
-        EUC_2D distances are rounded to the nearest integer (CVRPLIB's convention for
-        sets A, E, P and X; ``vrplib`` itself returns them unrounded). Explicit edge
-        weights are used as given. Node ids become 0-based in file order; the file's
-        depot must be its first node.
+        Distances follow TSPLIB's rules for the file's EDGE_WEIGHT_TYPE: EUC_2D is
+        rounded to the nearest integer (CVRPLIB's convention for sets A, E, P and X);
+        explicit edge weights are used as given. Node ids become 0-based in file order;
+        the file's depot must be its first node.
 
         Parameters
         ----------
@@ -241,47 +303,48 @@ class CVRP:
         Returns
         -------
         CVRP
-            With ``optimum`` from :data:`OPTIMA`, else from an "Optimal value" in the
-            COMMENT, else None.
-        """
-        try:  # the maintained CVRPLIB reader; optional so the core install stays small
-            import vrplib
-        except ImportError as exc:
-            raise ImportError(
-                "CVRP.from_vrplib needs the `vrplib` package: pip install 'cemopt[routing]'"
-            ) from exc
+            With ``optimum`` from :data:`OPTIMA` when the file is that instance (same
+            NAME, DIMENSION, distances, demands and capacity, see :data:`OPTIMA_DATA`)
+            and the fleet is the one it was proven for; else, for a NAME not in
+            :data:`OPTIMA`, from an "Optimal value" in the COMMENT; else None. A file
+            that carries a listed NAME with other data gets no optimum, and a
+            :class:`cemopt.CemoptWarning` says why.
 
-        data = vrplib.read_instance(str(path))
-        depot = np.atleast_1d(data.get("depot", [0]))
-        if depot.tolist() != [0]:
-            raise ValueError(f"the depot must be the first node, but got depot={depot.tolist()}.")
-        name = str(data.get("name", Path(path).stem)).strip()
-        comment = str(data.get("comment", ""))
-        coordinates = data.get("node_coord")
-        if str(data.get("edge_weight_type", "")).strip().upper() == "EUC_2D":
-            distances = euc_2d(coordinates)
-        else:
-            distances = np.asarray(data["edge_weight"], dtype=float)
+        Raises
+        ------
+        ValueError
+            For a malformed file, naming the file (and the line where one is at fault).
+        """
+        instance = read_cvrplib(path)
+        comment = instance.comment
         if isinstance(max_vehicles, str):
             if max_vehicles != "auto":
                 raise ValueError(
                     f"`max_vehicles` must be 'auto', an integer or None, but got {max_vehicles=!r}."
                 )
-            trucks = re.search(r"no of trucks:\s*(\d+)", comment, flags=re.IGNORECASE)
+            trucks = re.search(r"no\s+of\s+trucks\s*:\s*(\d+)", comment, flags=re.IGNORECASE)
             max_vehicles = int(trucks.group(1)) if trucks else None
-        optimum: float | None = OPTIMA.get(name)
-        if optimum is None:
-            stated = re.search(r"optimal value:\s*([\d.]+)", comment, flags=re.IGNORECASE)
+        name = instance.name
+        optimum: float | None
+        if name in OPTIMA:
+            optimum = _known_optimum(path, instance, max_vehicles)
+        else:
+            stated = re.search(
+                r"optimal\s+value\s*:\s*(\d+(?:\.\d*)?)", comment, flags=re.IGNORECASE
+            )
             optimum = float(stated.group(1)) if stated else None
-        return cls(
-            distances,
-            np.asarray(data["demand"], dtype=float),
-            float(data["capacity"]),
-            max_vehicles=max_vehicles,
-            name=name,
-            optimum=optimum,
-            coordinates=coordinates,
-        )
+        try:
+            return cls(
+                instance.distances,
+                instance.demands,
+                instance.capacity,
+                max_vehicles=max_vehicles,
+                name=name,
+                optimum=optimum,
+                coordinates=instance.coordinates,
+            )
+        except ValueError as exc:  # the fleet cannot carry the total demand, say
+            raise ValueError(f"{path}: {exc}") from None
 
     @classmethod
     def random(

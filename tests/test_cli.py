@@ -168,20 +168,24 @@ def test_solve_tsp_tiny_file_against_enumeration(tmp_path):
     assert_png(tmp_path / "t.png")
 
 
-def test_solve_tsp_shared_atsp_reaches_the_published_optimum(shared_data):
-    run = cemopt("solve", "tsp", shared_data / "tsplib" / "atsp" / "br17.atsp")
+def test_solve_tsp_shipped_atsp_reaches_the_published_optimum(test_data):
+    run = cemopt("solve", "tsp", test_data / "tsplib" / "atsp" / "br17.atsp")
     assert run.returncode == 0, run.stderr
     assert "br17: 17 nodes, asymmetric" in run.stdout
     assert "length      39 (optimum 39, gap 0.00 %)" in run.stdout  # TSPLIB's br17 = 39
 
 
 # -------------------------------------------------------------------- solve: vrp
-def test_solve_vrp_routes_are_feasible_and_costed(shared_data, tmp_path):
-    vrplib = pytest.importorskip("vrplib")
-    path = shared_data / "cvrplib" / "P-n16-k8.vrp"
+def test_solve_vrp_routes_are_feasible_and_costed(test_data, tmp_path):
+    path = test_data / "cvrplib" / "P-n16-k8.vrp"
     doc = ok_json("solve", "vrp", path, "--time-limit", 3, "--plot", tmp_path / "v.png")
-    instance = vrplib.read_instance(str(path))
-    xy, demand = instance["node_coord"], instance["demand"]
+    rows = path.read_text().split("NODE_COORD_SECTION")[1].split("DEMAND_SECTION")
+    xy = np.array([line.split()[1:] for line in rows[0].strip().splitlines()], dtype=float)
+    demand = np.array(
+        [line.split()[1] for line in rows[1].split("DEPOT_SECTION")[0].strip().splitlines()],
+        dtype=float,
+    )
+    instance = {"capacity": 35}  # P-n16-k8
     d = np.floor(np.sqrt(((xy[:, None] - xy[None]) ** 2).sum(-1)) + 0.5)  # CVRPLIB rounding
     routes = doc["routes"]
     assert sorted(c for r in routes for c in r) == list(range(1, len(xy)))

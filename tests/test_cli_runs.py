@@ -107,7 +107,6 @@ def test_ctrl_c_in_the_first_batch_of_a_problem_solver(command, tmp_path, monkey
         monkeypatch.setattr("cemopt.problems.tsp._lengths", _interrupt)
         argv = ["solve", "tsp", str(tmp_path / "six.tsp")]
     elif command == "vrp":
-        pytest.importorskip("vrplib")
         (tmp_path / "five.vrp").write_text(CVRP_FILE)
         monkeypatch.setattr("cemopt.problems.vrp.CVRP.split", _interrupt)
         argv = ["solve", "vrp", str(tmp_path / "five.vrp")]

@@ -179,8 +179,8 @@ def test_or_opt_never_lengthens_and_is_or_optimal():
         assert _no_improving_or_opt(problem.distances, better)
 
 
-def test_local_search_on_a_tsplib_instance(shared_data):
-    problem = TSP.from_tsplib(shared_data / "tsplib" / "tsp" / "burma14.tsp")
+def test_local_search_on_a_tsplib_instance(test_data):
+    problem = TSP.from_tsplib(test_data / "tsplib" / "tsp" / "burma14.tsp")
     assert problem.optimum == 3323 and problem.name == "burma14"
     tour = np.random.default_rng(0).permutation(14)
     assert problem.tour_length(two_opt(problem, tour)) <= problem.tour_length(tour)
@@ -211,8 +211,8 @@ def test_solve_asymmetric_matches_brute_force(local_search):
     ("path", "local_search"),
     [("tsp/burma14.tsp", True), ("atsp/br17.atsp", True), ("atsp/br17.atsp", False)],
 )
-def test_solve_finds_tsplib_optimum(shared_data, path, local_search):
-    problem = TSP.from_tsplib(shared_data / "tsplib" / path)
+def test_solve_finds_tsplib_optimum(test_data, path, local_search):
+    problem = TSP.from_tsplib(test_data / "tsplib" / path)
     res = solve(problem, rng=0, local_search=local_search)
     assert res.fun == problem.optimum
     assert res.status == "target" and res.success

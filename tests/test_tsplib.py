@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import TEST_DATA, data_roots
 
 from cemopt.problems.tsp import TSPLIB_OPTIMA
 from cemopt.problems.tsplib import MATRIX_FORMATS, coordinate_distances, read_tour, read_tsplib
@@ -19,15 +20,15 @@ DIMENSIONS = {
 }  # fmt: skip
 
 
-def _instances(shared_data: Path) -> list[Path]:
-    root = shared_data / "tsplib"
+def _instances(root: Path) -> list[Path]:
+    root = root / "tsplib"
     return sorted([*root.glob("tsp/*.tsp"), *root.glob("atsp/*.atsp")])
 
 
-def _listed_optima(shared_data: Path) -> dict[str, int]:
+def _listed_optima(root: Path) -> dict[str, int]:
     """The optima of TSPLIB95's bestSolutions lists shipped beside the instances."""
     listed = {}
-    for path in (shared_data / "tsplib").glob("*/bestSolutions_*.txt"):
+    for path in (root / "tsplib").glob("*/bestSolutions_*.txt"):
         for line in path.read_text().splitlines():
             if ":" in line:
                 key, value = line.split(":")
@@ -41,9 +42,26 @@ def _header_dimension(path: Path) -> int:
     return int(match.group(1))
 
 
-def test_every_instance_parses_to_its_dimension(shared_data):
-    paths = _instances(shared_data)
-    assert set(DIMENSIONS) <= {p.stem for p in paths}  # ../shared may hold more
+def test_shipped_instances_cover_every_layout(test_data):
+    """The files in tests/data (a fresh clone has no ../shared) cover each weight type
+    and matrix layout of TSPLIB that its instances use."""
+    kinds = {
+        (inst.type, inst.edge_weight_type, inst.edge_weight_format)
+        for inst in map(read_tsplib, _instances(test_data))
+    }
+    assert {
+        ("TSP", "GEO", None), ("TSP", "ATT", None), ("TSP", "EUC_2D", None),
+        ("TSP", "EXPLICIT", "LOWER_DIAG_ROW"), ("TSP", "EXPLICIT", "UPPER_ROW"),
+        ("TSP", "EXPLICIT", "FULL_MATRIX"), ("ATSP", "EXPLICIT", "FULL_MATRIX"),
+    } <= kinds  # fmt: skip
+    assert len(list((test_data / "tsplib").glob("tsp/*.opt.tour"))) == 11
+
+
+@pytest.mark.parametrize("root", data_roots(), ids=lambda p: p.parent.name)
+def test_every_instance_parses_to_its_dimension(root):
+    paths = _instances(root)
+    if root != TEST_DATA:
+        assert set(DIMENSIONS) <= {p.stem for p in paths}  # ../shared may hold more
     for path in paths:
         inst = read_tsplib(path)
         n = DIMENSIONS.get(path.stem, _header_dimension(path))
@@ -57,10 +75,11 @@ def test_every_instance_parses_to_its_dimension(shared_data):
             np.testing.assert_array_equal(inst.distances, inst.distances.T)
 
 
-def test_optimal_tours_have_exactly_the_published_length(shared_data):
-    tours = sorted((shared_data / "tsplib" / "tsp").glob("*.opt.tour"))
+@pytest.mark.parametrize("root", data_roots(), ids=lambda p: p.parent.name)
+def test_optimal_tours_have_exactly_the_published_length(root):
+    tours = sorted((root / "tsplib" / "tsp").glob("*.opt.tour"))
     assert len(tours) >= 11
-    optima = _listed_optima(shared_data)
+    optima = _listed_optima(root)
     for path in tours:
         name = path.name.split(".")[0]
         d = read_tsplib(path.with_name(f"{name}.tsp")).distances
@@ -69,16 +88,16 @@ def test_optimal_tours_have_exactly_the_published_length(shared_data):
         assert d[tour, np.roll(tour, -1)].sum() == optima[name], name
 
 
-def test_published_optima_match_best_solutions_lists(shared_data):
-    listed = _listed_optima(shared_data)
+def test_published_optima_match_best_solutions_lists(test_data):
+    listed = _listed_optima(test_data)
     for name, value in TSPLIB_OPTIMA.items():
         assert listed[name] == value, name
 
 
-def test_geo_and_att_headers(shared_data):
-    burma = read_tsplib(shared_data / "tsplib" / "tsp" / "burma14.tsp")
+def test_geo_and_att_headers(test_data):
+    burma = read_tsplib(test_data / "tsplib" / "tsp" / "burma14.tsp")
     assert burma.edge_weight_type == "GEO" and burma.coordinates.shape == (14, 2)
-    bayg = read_tsplib(shared_data / "tsplib" / "tsp" / "bayg29.tsp")
+    bayg = read_tsplib(test_data / "tsplib" / "tsp" / "bayg29.tsp")
     assert bayg.edge_weight_format == "UPPER_ROW" and bayg.coordinates.shape == (29, 2)
 
 

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import data_roots
 
+from cemopt.problems.tsplib import read_cvrplib
 from cemopt.problems.vrp import (
     CVRP,
     OPTIMA,
@@ -20,13 +22,22 @@ from cemopt.problems.vrp import (
     solve,
 )
 
-vrplib = pytest.importorskip("vrplib")
 
-
-def cvrplib_files(shared_data: Path, suffix: str) -> list[Path]:
-    files = sorted((shared_data / "cvrplib").glob(f"*{suffix}"))
-    assert files, f"no {suffix} files in {shared_data / 'cvrplib'}"
+def cvrplib_files(root: Path, suffix: str) -> list[Path]:
+    files = sorted((root / "cvrplib").glob(f"*{suffix}"))
+    assert files, f"no {suffix} files in {root / 'cvrplib'}"
     return files
+
+
+def read_solution(path: Path) -> dict:
+    """A CVRPLIB ``.sol`` file: ``Route #k: c1 c2 ...`` lines and ``Cost N``."""
+    routes, cost = [], None
+    for line in path.read_text().splitlines():
+        if line.startswith("Route"):
+            routes.append([int(c) for c in line.split(":", 1)[1].split()])
+        elif line.startswith("Cost"):
+            cost = float(line.split()[1])
+    return {"routes": routes, "cost": cost}
 
 
 def all_cuts(tour, max_routes=None):
@@ -56,8 +67,9 @@ def brute_split(problem: CVRP, tour, max_routes=None, penalty=None) -> float:
 
 
 # ------------------------------------------------------------------ CVRPLIB data
-def test_every_instance_parses(shared_data):
-    files = cvrplib_files(shared_data, ".vrp")
+@pytest.mark.parametrize("root", data_roots(), ids=lambda p: p.parent.name)
+def test_every_instance_parses(root):
+    files = cvrplib_files(root, ".vrp")
     assert len(files) == 20
     for path in files:
         problem = CVRP.from_vrplib(path)
@@ -76,10 +88,25 @@ def test_every_instance_parses(shared_data):
         assert problem.max_vehicles == (None if name.startswith("X-") else k)
 
 
-def test_every_solution_costs_exactly_its_stated_cost(shared_data):
-    for path in cvrplib_files(shared_data, ".sol"):
+def test_the_reader_agrees_with_vrplib(test_data):
+    """Every shipped file read by cemopt's reader and by the maintained vrplib package."""
+    vrplib = pytest.importorskip("vrplib")
+    for path in cvrplib_files(test_data, ".vrp"):
+        ours, theirs = read_cvrplib(path), vrplib.read_instance(str(path))
+        assert ours.name == theirs["name"] and ours.capacity == theirs["capacity"]
+        np.testing.assert_array_equal(ours.demands, theirs["demand"])
+        np.testing.assert_array_equal(ours.coordinates, theirs["node_coord"])
+        np.testing.assert_array_equal(ours.distances, euc_2d(theirs["node_coord"]))
+        assert ours.comment == str(theirs.get("comment", "")).strip()
+
+
+@pytest.mark.parametrize("root", data_roots(), ids=lambda p: p.parent.name)
+def test_every_solution_costs_exactly_its_stated_cost(root):
+    sols = cvrplib_files(root, ".sol")
+    assert len(sols) == 5
+    for path in sols:
         problem = CVRP.from_vrplib(path.with_suffix(".vrp"))
-        solution = vrplib.read_solution(str(path))
+        solution = read_solution(path)
         problem.check_routes(solution["routes"])  # every customer once, capacity, fleet
         assert problem.cost(solution["routes"]) == solution["cost"] == problem.optimum
         # the giant tour of the optimal routes splits back to the optimum
@@ -87,10 +114,10 @@ def test_every_solution_costs_exactly_its_stated_cost(shared_data):
         assert problem.split(tour)[0] == solution["cost"]
 
 
-def test_unrounded_distances_do_not_give_the_stated_cost(shared_data):
-    path = shared_data / "cvrplib" / "A-n32-k5.sol"
+def test_unrounded_distances_do_not_give_the_stated_cost(test_data):
+    path = test_data / "cvrplib" / "A-n32-k5.sol"
     problem = CVRP.from_vrplib(path.with_suffix(".vrp"))
-    routes = vrplib.read_solution(str(path))["routes"]
+    routes = read_solution(path)["routes"]
     exact = CVRP(
         np.hypot(*(problem.coordinates[:, None] - problem.coordinates[None]).T),
         problem.demands,
@@ -225,8 +252,8 @@ def test_solve_finds_the_brute_force_optimum(local_search):
     assert all(isinstance(c, int) for r in res.x for c in r)
 
 
-def test_solve_respects_the_fleet_and_reaches_a_small_cvrplib_optimum(shared_data):
-    problem = CVRP.from_vrplib(shared_data / "cvrplib" / "P-n16-k8.vrp")  # 8 trucks, tight
+def test_solve_respects_the_fleet_and_reaches_a_small_cvrplib_optimum(test_data):
+    problem = CVRP.from_vrplib(test_data / "cvrplib" / "P-n16-k8.vrp")  # 8 trucks, tight
     res = solve(problem, rng=0, time_limit=5)  # local search on, the default
     problem.check_routes(res.x)
     assert len(res.x) <= 8

@@ -4,7 +4,7 @@
 
     cemopt demo                                   the main job on built-in examples
     cemopt solve tsp FILE                         a TSPLIB .tsp/.atsp file
-    cemopt solve vrp FILE                         a CVRPLIB .vrp file (needs vrplib)
+    cemopt solve vrp FILE                         a CVRPLIB .vrp file
     cemopt solve maxcut [FILE] [--n N --m M]      an edge list, or the synthetic instance
     cemopt solve FUNCTION --dim D                 sphere, rosenbrock, rastrigin, ...
     cemopt estimate MODEL                         bridge, exponential_sum, ... (exact known)

@@ -95,12 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     vrp = problems.add_parser(
         "vrp",
-        help="a CVRPLIB .vrp file (needs vrplib), by CE over giant tours with route moves",
+        help="a CVRPLIB .vrp file, by CE over giant tours with route moves",
         description="Capacitated vehicle routing on a CVRPLIB instance: CE over giant "
         "tours split optimally into routes, with local search (relocate, swap, 2-opt, "
         "2-opt*) on the routes of the best tours, or plain CE with --no-local-search. "
-        "Reads files with vrplib (pip install 'cemopt[routing]'). No --executor or "
-        "--checkpoint.",
+        "No --executor or --checkpoint.",
         allow_abbrev=False,
     )
     vrp.add_argument("file", metavar="FILE", help="CVRPLIB file (.vrp)")

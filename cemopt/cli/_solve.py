@@ -17,7 +17,6 @@ from ._common import (
     _count,
     _executor,
     _g,
-    _one_line,
     _optimize_fields,
     _parallel_links,
     _read_edge_list,
@@ -228,17 +227,10 @@ def _solve_tsp(args: argparse.Namespace) -> Report:
 
 
 def _solve_vrp(args: argparse.Namespace) -> Report:
-    import importlib.util
-
     from cemopt.problems.vrp import CVRP, default_local_search
     from cemopt.problems.vrp import solve as solve_vrp
 
     _check_input(args.file, "CVRPLIB file")
-    if importlib.util.find_spec("vrplib") is None:
-        raise CLIError(
-            "solve vrp reads CVRPLIB files with the vrplib package, which is not installed "
-            "(pip install 'cemopt[routing]')"
-        )
     if args.max_vehicles in ("auto", "none"):
         fleet: Any = None if args.max_vehicles == "none" else "auto"
     else:
@@ -248,12 +240,7 @@ def _solve_vrp(args: argparse.Namespace) -> Report:
             raise CLIError(
                 f"--max-vehicles must be 'auto', 'none' or an integer, got {args.max_vehicles!r}"
             ) from None
-    try:
-        problem = CVRP.from_vrplib(args.file, max_vehicles=fleet)
-    except (ValueError, TypeError, OSError):
-        raise
-    except Exception as exc:  # vrplib's parser raises whatever its input makes it raise
-        raise CLIError(f"cannot read the CVRPLIB file {args.file}: {_one_line(exc)}") from None
+    problem = CVRP.from_vrplib(args.file, max_vehicles=fleet)
     start = time.perf_counter()
     res = solve_vrp(
         problem,
