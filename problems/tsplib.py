@@ -50,6 +50,7 @@ array([[0, 3, 5],
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
@@ -173,10 +174,16 @@ def _keyword(line: str) -> tuple[str, str] | None:
     """``("KEY", "value")`` for a header or section line, None for a data line."""
     if not (line[0].isalpha() or line[0] == "_"):
         return None
-    key, sep, value = line.partition(":")
-    if not sep and len(key.split(None, 1)) == 2:  # "KEY value" (space or tab), no colon
-        key, value = line.split(None, 1)
-    return key.strip().upper(), value.strip()
+    try:  # "nan 3", "inf": a data line (whose numbers the section rejects), not a key
+        float(line.split()[0])
+        return None
+    except ValueError:
+        pass
+    # the key is one word (TSPLIB's keys have no spaces); a colon, spaces or tabs end it
+    match = re.match(r"([^\s:]+)\s*:?(.*)", line)
+    if match is None:  # cannot happen: the line starts with a letter or "_"
+        return None
+    return match.group(1).upper(), match.group(2).strip()
 
 
 def _split(
@@ -350,7 +357,7 @@ def _coordinates(source: _Lines, rows: list, n: int, section: str, line: int) ->
     for i, (number, tokens) in enumerate(rows):
         if len(tokens) != width:
             raise source.error(number, f"expected {width} numbers per line in {section}")
-        data[i] = [_finite(source, number, token, f"numbers in {section}") for token in tokens]
+        data[i] = [_finite(source, number, token, f"a number in {section}") for token in tokens]
         if data[i, 0] != round(data[i, 0]) or not 1 <= data[i, 0] <= n:
             raise source.error(
                 number, f"expected a node index 1..{n} in {section}, got {tokens[0]!r}"

@@ -238,7 +238,7 @@ HEAD = "NAME: m\nTYPE: TSP\n"
         (
             HEAD
             + "DIMENSION: 3\nEDGE_WEIGHT_TYPE: EUC_2D\nNODE_COORD_SECTION\n1 0 0\n2 1 x\n3 1 1\n",
-            r"x\.tsp, line 7: expected numbers in NODE_COORD_SECTION",
+            r"x\.tsp, line 7: expected a number in NODE_COORD_SECTION, got 'x'",
         ),
         (
             HEAD + "DIMENSION: 3\nEDGE_WEIGHT_TYPE: EUC_2D\nNODE_COORD_SECTION\n1 0 0\n2 1 1\n",
@@ -271,3 +271,87 @@ def test_malformed_tour(tmp_path):
     path = _write(tmp_path, "DIMENSION: 3\nTOUR_SECTION\n1 2 2 -1\n", "t.tour")
     with pytest.raises(ValueError, match="expected each node 1..3 once"):
         read_tour(path)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e200", "2e12"])
+def test_non_finite_or_huge_coordinates_name_the_file_and_line(tmp_path, value):
+    path = _coords_file(tmp_path, "EUC_2D", f"1 0 0\n2 {value} 1\n3 0 1\n")
+    with pytest.raises(
+        ValueError,
+        match=rf"x\.tsp, line 7: expected a number in NODE_COORD_SECTION that is finite and "
+        rf"at most 1e\+12 in absolute value, got '{re.escape(value)}'",
+    ):
+        read_tsplib(path)
+
+
+def test_bad_matrix_entries_name_the_file_and_line(tmp_path):
+    head = HEAD + "DIMENSION: 3\nEDGE_WEIGHT_TYPE: EXPLICIT\nEDGE_WEIGHT_FORMAT: UPPER_ROW\n"
+    path = _write(tmp_path, head + "EDGE_WEIGHT_SECTION\n1 2\nnan\nEOF\n")
+    with pytest.raises(ValueError, match=r"x\.tsp, line 8: expected a number that is finite"):
+        read_tsplib(path)
+    path = _write(tmp_path, head + "EDGE_WEIGHT_SECTION\n1 -2\n3\nEOF\n")
+    with pytest.raises(
+        ValueError,
+        match=r"x\.tsp, line 7: expected non-negative distances in EDGE_WEIGHT_SECTION, "
+        r"got -2 from node 1 to node 3",
+    ):
+        read_tsplib(path)
+
+
+def test_node_indices_must_be_whole_and_unique(tmp_path):
+    path = _coords_file(tmp_path, "EUC_2D", "1 0 0\n1.5 1 1\n3 0 1\n")
+    with pytest.raises(ValueError, match=r"line 7: expected a node index 1\.\.3 in NODE_COORD"):
+        read_tsplib(path)
+    path = _coords_file(tmp_path, "EUC_2D", "1 0 0\n3 1 1\n3 0 1\n")
+    with pytest.raises(ValueError, match=r"line 8: node 3 appears twice in NODE_COORD_SECTION"):
+        read_tsplib(path)
+
+
+def test_a_tab_separates_a_key_without_a_colon(tmp_path):
+    path = _write(
+        tmp_path, "NAME\tt\nTYPE\tTSP\nDIMENSION\t3\nEDGE_WEIGHT_TYPE\tEUC_2D\n"
+        "NODE_COORD_SECTION\n1 0 0\n2 3 0\n3 3 4\nEOF\n",
+    )  # fmt: skip
+    inst = read_tsplib(path)
+    assert inst.name == "t" and inst.distances[0].tolist() == [0, 3, 5]
+
+
+# ------------------------------------------------------- known optima and data
+def _edited_eil51(tmp_path: Path, edit: str) -> Path:
+    lines = (TEST_DATA / "tsplib" / "tsp" / "eil51.tsp").read_text().splitlines()
+    start = lines.index("NODE_COORD_SECTION") + 1
+    if edit == "removed":
+        del lines[start + 50]  # city 51
+        lines = [re.sub(r"^DIMENSION : 51", "DIMENSION : 50", line) for line in lines]
+    else:
+        lines[start + 4] = "5 1 1"  # city 5 moved
+    path = tmp_path / "eil51.tsp"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_the_optimum_attaches_to_the_data_not_the_name(tmp_path):
+    from cemopt import CemoptWarning
+    from cemopt.problems.tsp import TSP, TSPLIB_DATA
+    from cemopt.problems.tsplib import distance_digest
+
+    original = TSP.from_tsplib(TEST_DATA / "tsplib" / "tsp" / "eil51.tsp")
+    assert original.optimum == 426
+    assert TSPLIB_DATA["eil51"] == (51, distance_digest(original.distances))
+    for edit, why in [
+        ("removed", "DIMENSION 50, not TSPLIB's 51"),
+        ("moved", "distances that differ from TSPLIB's"),
+    ]:
+        with pytest.warns(
+            CemoptWarning,
+            match=rf"eil51\.tsp: NAME eil51 is the TSPLIB instance with optimum 426, but this "
+            rf"file has {why}; no optimum is attached",
+        ):
+            problem = TSP.from_tsplib(_edited_eil51(tmp_path, edit))
+        assert problem.optimum is None and problem.name == "eil51"
+
+
+def test_every_listed_optimum_has_its_data(test_data):
+    from cemopt.problems.tsp import TSPLIB_DATA
+
+    assert set(TSPLIB_DATA) == set(TSPLIB_OPTIMA)

@@ -4,6 +4,7 @@ local search, solve on a tiny instance with a brute-forced optimum, bad input.""
 from __future__ import annotations
 
 import itertools
+import re
 import time
 from pathlib import Path
 
@@ -387,3 +388,108 @@ def test_bad_input_errors():
         solve(CVRP(d[:2, :2], [0, 1], 5))
     with pytest.raises(TypeError, match="`problem` must be a CVRP"):
         solve(d)
+
+
+# ------------------------------------------------------------- malformed files
+TINY = """NAME : tiny
+COMMENT : (No of trucks: 2, Optimal value: 17)
+TYPE : CVRP
+DIMENSION : 4
+EDGE_WEIGHT_TYPE : EUC_2D
+CAPACITY : 10
+NODE_COORD_SECTION
+1 0 0
+2 3 4
+3 0 2
+4 6 8
+DEMAND_SECTION
+1 0
+2 6
+3 7
+4 3
+DEPOT_SECTION
+1
+-1
+EOF
+"""
+
+
+def _tiny(tmp_path: Path, old: str = "", new: str = "") -> Path:
+    assert old in TINY
+    path = tmp_path / "tiny.vrp"
+    path.write_text(TINY.replace(old, new, 1))
+    return path
+
+
+def test_tiny_file_parses_to_what_it_says(tmp_path):
+    problem = CVRP.from_vrplib(_tiny(tmp_path))
+    assert problem.n_customers == 3 and problem.capacity == 10 and problem.max_vehicles == 2
+    assert problem.demands.tolist() == [0, 6, 7, 3] and problem.optimum == 17
+    assert problem.distances[0].tolist() == [0, 5, 2, 10]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("DIMENSION : 4", "DIMENSION : 5", r"line 11: NODE_COORD_SECTION has 4 nodes; expected "
+         r"DIMENSION = 5"),
+        ("4 3\n", "", r"line 15: DEMAND_SECTION has 3 nodes; expected DIMENSION = 4"),
+        ("DIMENSION : 4", "DIMENSION : four", r"line 4: expected an integer DIMENSION, got 'four'"),
+        ("CAPACITY : 10\n", "", r"line 6: expected a CAPACITY header before this line"),
+        ("CAPACITY : 10", "CAPACITY : nan", r"line 6: expected a number for CAPACITY that is "
+         "finite"),
+        ("CAPACITY : 10", "CAPACITY : 0", r"line 6: expected CAPACITY > 0, got '0'"),
+        ("TYPE : CVRP", "TYPE : TSP", r"line 3: expected TYPE CVRP, got 'TSP'"),
+        ("4 6 8", "4 6 inf", r"line 11: expected a number in NODE_COORD_SECTION that is finite"),
+        ("3 7", "3 -7", r"line 15: expected a demand >= 0, got '-7'"),
+        ("3 7", "3 11", r"line 15: node 3 has demand 11 above CAPACITY 10; no vehicle can"),
+        ("3 7", "2 7", r"line 15: node 2 appears twice in DEMAND_SECTION"),
+        ("3 7", "3", r"line 15: expected 'node demand' in DEMAND_SECTION, got \['3'\]"),
+        ("1 0\n2 6", "1 1\n2 6", r"line 13: expected demand 0 at the depot \(node 1\), got '1'"),
+        ("DEPOT_SECTION\n1\n", "DEPOT_SECTION\n2\n", r"line 19: expected one depot, node 1, in "
+         r"DEPOT_SECTION \(cemopt's CVRP has its depot first\), got \['2'\]"),
+        ("1\n-1\n", "1\n2\n-1\n", r"line 20: expected one depot, node 1"),
+        ("-1\n", "", r"line 18: expected -1 to end the DEPOT_SECTION"),
+        ("DEPOT_SECTION\n1\n-1\n", "", r"line 17: expected a DEPOT_SECTION \(node 1, then -1\)"),
+        ("No of trucks: 2", "No of trucks: 1", r"`max_vehicles \* capacity` must "
+         "cover the total demand"),
+        ("", "\x00", r"line 1: expected a 'KEY : value' header or a section name"),
+    ],
+)  # fmt: skip
+def test_malformed_cvrplib_files_name_the_file_and_line(tmp_path, old, new, message):
+    path = _tiny(tmp_path, old, new)
+    with pytest.raises(ValueError, match=re.escape(str(path)) + r"(, |: )" + message):
+        CVRP.from_vrplib(path)
+
+
+def test_a_tab_in_the_comment_keeps_the_fleet_size(tmp_path):
+    for comment in [
+        "COMMENT :\t(No of trucks:\t2, Optimal value: 17)",
+        "COMMENT\t(No of\ttrucks: 2, Optimal value: 17)",
+        "COMMENT : (No  of trucks :2,\tOptimal value: 17)",
+    ]:
+        path = _tiny(tmp_path, "COMMENT : (No of trucks: 2, Optimal value: 17)", comment)
+        problem = CVRP.from_vrplib(path)
+        assert problem.max_vehicles == 2 and problem.optimum == 17, comment
+
+
+def test_the_optimum_attaches_to_the_data_and_the_fleet(test_data, tmp_path):
+    from cemopt import CemoptWarning
+
+    original = test_data / "cvrplib" / "E-n30-k3.vrp"
+    assert CVRP.from_vrplib(original).optimum == 534
+    # 534 holds for 3 vehicles; an unlimited fleet does better (503)
+    with pytest.warns(CemoptWarning, match=r"max_vehicles=None, and the optimum was proven for 3"):
+        assert CVRP.from_vrplib(original, max_vehicles=None).optimum is None
+    lines = original.read_text().splitlines()
+    start = lines.index("DEMAND_SECTION") + 1
+    lines[start + 5] = lines[start + 5].split()[0] + " 1"  # one demand changed
+    path = tmp_path / "E-n30-k3.vrp"
+    path.write_text("\n".join(lines))
+    with pytest.warns(
+        CemoptWarning,
+        match=r"E-n30-k3\.vrp: NAME E-n30-k3 is the CVRPLIB instance with optimum 534, but "
+        r"this file has distances, demands or capacity that differ from CVRPLIB's",
+    ):
+        problem = CVRP.from_vrplib(path)
+    assert problem.optimum is None and problem.max_vehicles == 3
