@@ -494,7 +494,7 @@ def read_tour(path: str | PathLike) -> np.ndarray:
         raise source.error(where, "expected integer node numbers in TOUR_SECTION")
     tour = nodes.astype(np.int64) - 1
     if "DIMENSION" in headers:
-        n = int(headers["DIMENSION"][1])
+        n = _dimension(source, lambda key: headers[key], 1)
         if tour.size != n:
             raise source.error(where, f"TOUR_SECTION has {tour.size} nodes; expected {n}")
     if not np.array_equal(np.sort(tour), np.arange(tour.size)):

@@ -355,3 +355,12 @@ def test_every_listed_optimum_has_its_data(test_data):
     from cemopt.problems.tsp import TSPLIB_DATA
 
     assert set(TSPLIB_DATA) == set(TSPLIB_OPTIMA)
+
+
+def test_malformed_tour_dimension_names_the_file(tmp_path):
+    path = _write(tmp_path, "DIMENSION: 3.5\nTOUR_SECTION\n1 2 3 -1\nEOF\n", "t.tour")
+    with pytest.raises(ValueError, match=r"t\.tour, line 1: expected an integer DIMENSION"):
+        read_tour(path)
+    path = _write(tmp_path, "DIMENSION: 3\nTOUR_SECTION\n1 2 inf -1\nEOF\n", "t.tour")
+    with pytest.raises(ValueError, match=r"t\.tour, line 3: expected a number that is finite"):
+        read_tour(path)
