@@ -362,6 +362,8 @@ def _two_opt(
     keep = ~((i == 0) & (j == n - 1))
     i, j = i[keep], j[keep]
     improved = False
+    if i.size == 0:  # a triangle: every pair of its edges is adjacent, no 2-opt move
+        return t, improved
     while not expired(deadline):
         a, b = t, np.roll(t, -1)
         delta = d[a[i], a[j]] + d[b[i], b[j]] - d[a[i], b[i]] - d[a[j], b[j]]
@@ -650,11 +652,13 @@ def solve(
         A one-line progress bar on stderr.
     n_samples : int, optional
         Tours per iteration. Default: ``5 n^2`` for plain CE, the CE tutorial's value
-        (de Boer et al. 2005, section 3.2); ``max(500, 5 n)`` with local search
+        (de Boer et al. 2005, section 3.2), and at least 100, so that the default
+        elite of 1 % holds one tour on 3 or 4 cities; ``max(500, 5 n)`` with local search
         (measured on ftv33..kroA100: 50 tours converged on a near-optimal local
         optimum of ftv38 and ft53; 500 reached their optima in a few seconds).
     elite_frac : float, optional
-        Default 0.01 for plain CE (the tutorial's rho), 0.1 with local search.
+        Default 0.01 for plain CE (the tutorial's rho), 0.1 with local search; raised
+        to ``1 / n_samples`` where that is less than one tour.
     smoothing : float, optional
         Weight of the new fit, alpha. Default 0.3. The tutorial's 0.7 froze plain CE
         on ft53 at 3-5 % above the optimum (2 seeds), 0.3 at 1.1-1.6 %; with local
@@ -707,9 +711,11 @@ def solve(
     n = problem.n
     plain = improve is None
     if n_samples is None:
-        n_samples = 5 * n * n if plain else max(500, 5 * n)
+        n_samples = max(100, 5 * n * n) if plain else max(500, 5 * n)
     if elite_frac is None:
         elite_frac = 0.01 if plain else 0.1
+        n_samples_checked = check_int(n_samples, "n_samples", minimum=1)
+        elite_frac = max(elite_frac, 1.0 / n_samples_checked)  # at least one elite tour
     if smoothing is None:
         smoothing = 0.3
     if patience is None:

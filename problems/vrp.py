@@ -506,37 +506,77 @@ class CVRP:
 
     # ------------------------------------------------------------------- routes
     def cost(self, routes: Sequence[Sequence[int]]) -> float:
-        """Total cost of routes (lists of customer nodes; the depot is left out)."""
+        """Total cost of a solution: routes as lists of customer nodes, the depot left
+        out (each route starts and ends there).
+
+        Every customer must be served exactly once and no route may carry more than
+        the capacity; otherwise ``ValueError`` says which customer or route is at
+        fault, rather than pricing something that is not a solution. The fleet size is
+        not checked here (a run's penalised split prices extra routes);
+        :meth:`check_routes` checks it too.
+
+        Examples
+        --------
+        >>> problem = CVRP([[0, 1, 2], [1, 0, 1], [2, 1, 0]], [0, 1, 1], capacity=2)
+        >>> problem.cost([[1, 2]])
+        4.0
+        >>> problem.cost([[1, 2, 1]])  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: `routes` must serve every customer 1..2 exactly once, but customer 1 ...
+        """
         d = self.distances
         total = 0.0
-        for route in routes:
-            if len(route) == 0:
-                continue
+        for route in self._checked(routes, fleet=False):
             path = np.r_[0, np.asarray(route, dtype=np.int64), 0]
             total += float(d[path[:-1], path[1:]].sum())
         return total
 
     def check_routes(self, routes: Sequence[Sequence[int]]) -> None:
         """Raise ``ValueError`` unless the routes serve every customer exactly once,
-        respect the capacity and (when set) the fleet size."""
-        served = [int(c) for route in routes for c in route]
-        if sorted(served) != list(range(1, self.n_customers + 1)):
+        respect the capacity and (when set) the fleet size; ``TypeError`` unless they
+        are lists of integer customer nodes."""
+        self._checked(routes, fleet=True)
+
+    def _checked(self, routes: Sequence[Sequence[int]], *, fleet: bool) -> Routes:
+        current = _as_routes(routes, "routes")
+        n = self.n_customers
+        counts: dict[int, int] = {}
+        for c in (c for route in current for c in route):
+            counts[c] = counts.get(c, 0) + 1
+        unknown = sorted(c for c in counts if not 1 <= c <= n)
+        if unknown:
             raise ValueError(
-                f"`routes` must serve every customer 1..{self.n_customers} exactly once."
+                f"`routes` must hold customer nodes 1..{n} (the depot, 0, is left out), but "
+                f"got node {unknown[0]}."
             )
-        for k, route in enumerate(routes):
+        repeated = sorted(c for c, k in counts.items() if k > 1)
+        if repeated:
+            c = repeated[0]
+            raise ValueError(
+                f"`routes` must serve every customer 1..{n} exactly once, but customer {c} "
+                f"is served {counts[c]} times."
+            )
+        missing = [c for c in range(1, n + 1) if c not in counts]
+        if missing:
+            shown = ", ".join(map(str, missing[:10])) + (", ..." if len(missing) > 10 else "")
+            raise ValueError(
+                f"`routes` must serve every customer 1..{n} exactly once, but "
+                f"{len(missing)} {'is' if len(missing) == 1 else 'are'} not served: {shown}."
+            )
+        for k, route in enumerate(current):
             load = float(self.demands[np.asarray(route, dtype=np.int64)].sum())
             if load > self.capacity + 1e-9 * self.capacity:
                 raise ValueError(
                     f"`routes` must respect the capacity, but route {k} has load {load:g} > "
                     f"capacity {self.capacity:g}."
                 )
-        used = sum(1 for route in routes if len(route))
-        if self.max_vehicles is not None and used > self.max_vehicles:
+        if fleet and self.max_vehicles is not None and len(current) > self.max_vehicles:
             raise ValueError(
                 f"`routes` must use at most max_vehicles={self.max_vehicles} routes, but got "
-                f"{used}."
+                f"{len(current)}."
             )
+        return current
 
     def __repr__(self) -> str:
         parts = [f"n_customers={self.n_customers}", f"capacity={self.capacity:g}"]
@@ -592,15 +632,30 @@ def _parse_moves(problem: CVRP, moves: str, name: str) -> frozenset[str]:
     return frozenset(parts)
 
 
-def _check_cover(problem: CVRP, routes: Any, name: str) -> Routes:
-    """``routes`` as lists of ints, each customer exactly once (capacity not checked)."""
+def _as_routes(routes: Any, name: str) -> Routes:
+    """``routes`` as lists of ints, empty routes left out; TypeError unless it is a list
+    of lists of whole numbers."""
     try:
-        current = [[int(c) for c in route] for route in routes]
-    except (TypeError, ValueError):
+        current = []
+        for route in routes:
+            nodes = list(route)
+            if not all(
+                isinstance(c, (int, np.integer)) and not isinstance(c, (bool, np.bool_))
+                for c in nodes
+            ):
+                raise TypeError
+            current.append([int(c) for c in nodes])
+    except TypeError:
         raise TypeError(
-            f"`{name}` must be a list of routes (lists of customer nodes), but got "
+            f"`{name}` must be a list of routes (lists of integer customer nodes), but got "
             f"{name}={routes!r}."
         ) from None
+    return [route for route in current if route]
+
+
+def _check_cover(problem: CVRP, routes: Any, name: str) -> Routes:
+    """``routes`` as lists of ints, each customer exactly once (capacity not checked)."""
+    current = _as_routes(routes, name)
     if sorted(c for route in current for c in route) != list(range(1, problem.n_customers + 1)):
         raise ValueError(
             f"`{name}` must serve every customer 1..{problem.n_customers} exactly once, but "

@@ -321,3 +321,26 @@ def test_plot_tour_and_routes():
     with pytest.raises(ValueError, match="`tour` must be a permutation of 0..5"):
         plot_tour(problem.coordinates, [0, 1])
     plt.close("all")
+
+
+@pytest.mark.parametrize("n", [3, 4])
+@pytest.mark.parametrize("local_search", [True, False, "or-opt"])
+@pytest.mark.parametrize("symmetric", [True, False])
+def test_the_smallest_instances_solve_with_the_defaults(n, local_search, symmetric):
+    """3 and 4 cities: 2-opt has no move on a triangle, and plain CE's default elite
+    (1 % of 5 n^2 tours) would hold no tour without the floor of 100 samples."""
+    if symmetric:
+        problem = TSP.random_euclidean(n, rng=n)
+    else:
+        problem = _random_asymmetric(n, seed=n)
+        if local_search is True:
+            local_search = "or-opt"  # the default for an ATSP anyway
+    res = solve(problem, rng=0, local_search=local_search)
+    assert res.success, res.message
+    assert res.fun == pytest.approx(problem.tour_length(_all_tours(n)).min(), rel=1e-12)
+    assert sorted(res.x) == list(range(n))
+
+
+def test_plain_ce_default_batch_keeps_one_elite_tour():
+    res = solve(TSP.random_euclidean(3, rng=0), rng=0, local_search=False, n_samples=20)
+    assert res.success and res.nfev >= 20  # elite_frac raised to 1/20

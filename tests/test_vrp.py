@@ -493,3 +493,29 @@ def test_the_optimum_attaches_to_the_data_and_the_fleet(test_data, tmp_path):
     ):
         problem = CVRP.from_vrplib(path)
     assert problem.optimum is None and problem.max_vehicles == 3
+
+
+def test_cost_rejects_what_is_not_a_solution():
+    problem = CVRP([[0, 1, 2, 3], [1, 0, 1, 2], [2, 1, 0, 1], [3, 2, 1, 0]],
+                   [0, 1, 1, 1], capacity=2, max_vehicles=2)  # fmt: skip
+    assert problem.cost([[1, 2], [3]]) == 4 + 6
+    assert problem.cost([[1], [2], [3]]) == 2 + 4 + 6  # over the fleet: priced, not feasible
+    with pytest.raises(ValueError, match=r"`routes` must use at most max_vehicles=2 routes"):
+        problem.check_routes([[1], [2], [3]])
+    cases = [
+        ([[1, 2], [3, 1]], r"must serve every customer 1\.\.3 exactly once, but customer 1 "
+         r"is served 2 times\."),
+        ([[1, 2]], r"must serve every customer 1\.\.3 exactly once, but 1 is not served: 3\."),
+        ([[1, 2, 3]], r"must respect the capacity, but route 0 has load 3 > capacity 2\."),
+        ([[0, 1, 2], [3]], r"must hold customer nodes 1\.\.3 \(the depot, 0, is left out\), "
+         r"but got node 0\."),
+        ([[1, 2], [7]], r"must hold customer nodes 1\.\.3 .*, but got node 7\."),
+    ]  # fmt: skip
+    for routes, message in cases:
+        for check in (problem.cost, problem.check_routes):
+            with pytest.raises(ValueError, match="`routes` " + message):
+                check(routes)
+    for bad in ([[1.0, 2.0], [3.0]], [[True, 2], [3]], [1, 2, 3], None):
+        with pytest.raises(TypeError, match=r"`routes` must be a list of routes \(lists of "
+                           r"integer customer nodes\)"):  # fmt: skip
+            problem.cost(bad)
