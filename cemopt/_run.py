@@ -49,7 +49,7 @@ import numpy as np
 
 from . import checkpoint as _checkpoint
 from ._batch import take_rows
-from ._validation import as_rng, check_int, check_real
+from ._validation import as_rng, check_int, check_real, real_values
 from .errors import CemoptWarning, ConvergenceWarning
 from .evaluate import BatchCutShort
 
@@ -171,7 +171,7 @@ class CERun:
     # ------------------------------------------------------------------- scores
     def _scores(self, X: Any, values: Any, n: int) -> np.ndarray:
         """The values of a told batch as floats, with the NaN policy applied once."""
-        scores = np.asarray(values, dtype=float)
+        scores = real_values(values, "`values` (the scores told) must be")
         if scores.shape != (n,):
             raise ValueError(
                 f"`values` must have one entry per sample: got {scores.size} values "
@@ -196,7 +196,7 @@ class CERun:
         on them. The run then ends with ``reason`` (``"time_limit"`` or
         ``"interrupted"``).
         """
-        values = np.asarray(values, dtype=float)
+        values = real_values(values, "`values` (the scores told) must be")
         if not self.termination and len(values):
             scores = self._scores(X, values, len(values))
             self._absorb_partial(take_rows(X, slice(0, len(values))), scores)

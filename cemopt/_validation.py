@@ -12,6 +12,8 @@ from .validation import _short, as_float_array, as_rng, check_int, check_real
 
 # the public checks are re-exported so that the engine imports every check from here
 __all__ = [
+    "real_values",
+    "objective_name",
     "as_float_array",
     "as_rng",
     "check_int",
@@ -132,3 +134,72 @@ def array_repr(array: np.ndarray) -> str:
     return np.array2string(
         np.asarray(array), separator=", ", threshold=8, edgeitems=3, precision=6
     ).replace("\n", "")
+
+
+def objective_name(f: Any) -> str:
+    """How an error names an objective: its qualified name, else its type."""
+    name = getattr(f, "__qualname__", None) or getattr(f, "__name__", None)
+    if name is None:
+        func = getattr(f, "func", None)  # functools.partial
+        name = getattr(func, "__qualname__", None) or type(f).__name__
+    return f"`{name}`"
+
+
+def real_values(values: Any, what: str) -> np.ndarray:
+    """``values`` as a float array, or ``TypeError`` that starts with ``what`` ("The
+    objective `f` must return", "`values` must be") unless every entry is a real
+    number (bool, int or float; NaN is a number, left to the NaN policy).
+
+    Complex values are not silently cut to their real part, numeric strings are not
+    parsed, and None is not turned into NaN: each is a bug in the objective, and the
+    message says which value it returned.
+
+    Examples
+    --------
+    >>> real_values([1, 2.5, np.nan], "The objective `f` must return")
+    array([1. , 2.5, nan])
+    >>> real_values([1, None], "The objective `f` must return")
+    Traceback (most recent call last):
+    ...
+    TypeError: The objective `f` must return real numbers, but got None.
+    """
+    try:
+        array = np.asarray(values)
+    except (TypeError, ValueError):  # ragged nesting
+        raise TypeError(
+            f"{what} real numbers, but got {type(values).__name__} {_short(values)}."
+        ) from None
+    kind = array.dtype.kind
+    if kind in "biuf":
+        return array.astype(float, copy=False)
+    if kind == "c":
+        bad = array.flat[int(np.argmax(array.reshape(-1).imag != 0))] if array.size else 0j
+        raise TypeError(
+            f"{what} real numbers, but got complex values (e.g. {complex(bad)!r}); "
+            "return the real part or the modulus explicitly."
+        )
+    if kind in "USa":
+        first = array.flat[0] if array.size else ""
+        raise TypeError(
+            f"{what} real numbers, but got strings (e.g. {str(first)!r}); "
+            "convert them with float() in the objective if they are numbers."
+        )
+    if kind == "O":
+        for value in array.flat:
+            if value is None:
+                raise TypeError(f"{what} real numbers, but got None.")
+            if isinstance(value, complex) or not _is_real(value):
+                raise TypeError(
+                    f"{what} real numbers, but got {type(value).__name__} {_short(value)}."
+                )
+        return array.astype(float)
+    raise TypeError(f"{what} real numbers, but got values of dtype {array.dtype}.")
+
+
+def _is_real(value: Any) -> bool:
+    import numbers
+
+    if isinstance(value, (numbers.Real, np.bool_)):
+        return True
+    kind = getattr(getattr(value, "dtype", None), "kind", None)  # 0-d arrays, tensors
+    return kind is not None and kind in "biuf" and np.size(value) == 1

@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from ._batch import batch_len, row, take_rows
+from ._validation import objective_name, real_values
 
 __all__ = ["BatchCutShort", "DEFAULT_BLOCK_SIZE", "Evaluator"]
 
@@ -283,15 +284,16 @@ def _score_block(f: Callable, catch: tuple, X: Any) -> np.ndarray:
         values = f(X)
     except catch:
         return np.full(n, np.nan)
-    return _as_values(values, n)
+    return _as_values(values, n, f)
 
 
 def _score_one(f: Callable, catch: tuple, x: Any) -> float:
     # the objective is a black box: one call per sample is the contract
     try:
-        return _as_scalar(f(x))
+        value = f(x)
     except catch:
         return np.nan
+    return _as_scalar(value, f)
 
 
 def _cancel(futures: list[Any]) -> None:
@@ -303,13 +305,8 @@ def _joined(parts: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(parts) if parts else np.empty(0)
 
 
-def _as_values(values: Any, n: int) -> np.ndarray:
-    try:
-        array = np.asarray(values, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(
-            f"The objective must return real numbers, but returned {type(values).__name__}."
-        ) from exc
+def _as_values(values: Any, n: int, f: Callable | None = None) -> np.ndarray:
+    array = real_values(values, f"The objective {objective_name(f)} must return")
     if array.ndim == 2 and array.shape[1] == 1:
         array = array[:, 0]
     if array.shape != (n,):
@@ -321,8 +318,8 @@ def _as_values(values: Any, n: int) -> np.ndarray:
     return array
 
 
-def _as_scalar(value: Any) -> float:
-    array = np.asarray(value, dtype=float)
+def _as_scalar(value: Any, f: Callable | None = None) -> float:
+    array = real_values(value, f"The objective {objective_name(f)} must return")
     if array.size != 1:
         raise ValueError(
             f"The objective must return one number per sample, but returned shape {array.shape}. "

@@ -293,6 +293,16 @@ class CrossEntropy(CERun):
         """Update the family from a scored batch (``values[i]`` is the score of row i).
 
         ``X`` need not come from :meth:`ask`: any batch of the family's shape works.
+
+        Raises
+        ------
+        ValueError
+            An empty batch, or not one value per sample. The run is left as it was (an
+            empty batch does not end it): tell the batch again, scored.
+        TypeError
+            Values that are not real numbers: complex values, strings and None are
+            refused, not cut to their real part, parsed or taken for NaN. NaN itself is
+            a number, handled by the NaN policy (the worst value, never elite).
         """
         n = batch_len(X)
         if n == 0:
