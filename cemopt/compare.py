@@ -676,7 +676,8 @@ class Summary:
                 cells = ["—"] * 7
                 cells[0] = f"unavailable: {row['note']}"
             else:
-                errors = f" ({row['errors']} errors)" if row["errors"] else ""
+                k = row["errors"]
+                errors = f" ({k} error{'' if k == 1 else 's'})" if k else ""
                 cells = [
                     f"{row['successes']}/{row['runs']}{errors}",
                     _num(row["median_evals_to_target"], "—"),

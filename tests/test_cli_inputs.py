@@ -8,7 +8,9 @@ found another way (enumeration by hand, ``log_probability``).
 from __future__ import annotations
 
 import json
+import re
 
+import numpy as np
 import pytest
 
 from cemopt.cli import main
@@ -50,3 +52,127 @@ def test_maxcut_sums_parallel_edges(tmp_path, capsys):
     assert doc["side"]["A"] == doc["side"]["C"] != doc["side"]["B"]
     main(["solve", "maxcut", str(path)])
     assert "the weights of a pair's edges are summed" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------------- help
+def _help_texts(parser, path=()):
+    """(path, text) for every help line and description of the command tree."""
+    import argparse
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for choice in action._choices_actions:
+                yield (*path, choice.dest), choice.help or ""
+            for name, sub in action.choices.items():
+                yield (*path, name, "description"), sub.description or ""
+                yield from _help_texts(sub, (*path, name))
+        elif action.help:
+            yield (*path, action.dest), action.help
+
+
+def test_help_has_no_markup_and_docstring_help_is_whole_sentences():
+    from cemopt.cli import build_parser
+
+    texts = list(_help_texts(build_parser()))
+    assert len(texts) > 200
+    for where, text in texts:
+        assert not re.search(r"``|:\w+:`|`", text), (where, text)
+    # what comes from the rare-event models' docstrings: whole sentences, not a first line
+    from cemopt.problems.rare_events import MODELS
+
+    from_docs = [(w, t) for w, t in texts if w[0] == "estimate" and len(w) > 1
+                 and w[1] in MODELS and (w[-1].startswith("model_") or len(w) == 2
+                 or w[-1] == "description")]  # fmt: skip
+    assert len(from_docs) > 15
+    for where, text in from_docs:
+        whole = r"^[^ ].*[.?] \(.*\)$" if where[-1].startswith("model_") else r"^[^ ].*[.?]$"
+        assert re.match(whole, text), (where, text)  # "Sentence. (type line)"
+
+
+def test_estimate_help_is_readable(capsys):
+    with pytest.raises(SystemExit):
+        main(["estimate", "exponential_sum", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "The level, > 0. At most one of gamma and probability; when both are None, gamma = " \
+        "4 * n * mean (40 for the defaults: P = 3.9259e-9). (float, optional)" in out  # fmt: skip
+
+
+# ------------------------------------------------------------------ underflow
+def test_an_underflowing_probability_is_printed_in_log_form(capsys):
+    from scipy import special
+
+    exact_log10 = float(special.log_ndtr(-40.0)) / np.log(10)  # Phi(-40) = 10^-349.437
+    code, doc = run_json(capsys, "estimate", "gaussian_linear", "--beta", 40)
+    assert code == 0 and doc["probability"] == 0.0  # the float underflows...
+    assert doc["log10_probability"] == pytest.approx(exact_log10, abs=0.05)  # ...the log not
+    assert doc["log10_exact"] == pytest.approx(exact_log10, abs=1e-9)
+    low, high = doc["log10_ci"]
+    rel = doc["relative_error"]
+    assert high - low == pytest.approx(np.log10((1 + 1.96 * rel) / (1 - 1.96 * rel)), rel=1e-3)
+    assert low < exact_log10 < high
+    assert abs(doc["deviation_in_se"]) < 4
+    assert main(["estimate", "gaussian_linear", "--beta", "40"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"estimate    10\^-349\.4\d+  \(log10 p = -349\.4\d+, relative error", out)
+    assert re.search(r"95% CI      10\^\[-349\.\d+, -349\.\d+\]  \(log10 scale\)", out)
+    assert "exact       10^-349.437" in out
+    assert "estimate    0 " not in out and "[0, 0]" not in out
+
+
+def test_an_ordinary_probability_is_printed_as_it_is(capsys):
+    code, doc = run_json(capsys, "estimate", "gaussian_linear", "--beta", 3)
+    low, high = doc["ci"]
+    assert doc["log10_ci"] == pytest.approx([np.log10(low), np.log10(high)], rel=1e-12)
+    main(["estimate", "gaussian_linear", "--beta", "3"])
+    assert "10^" not in capsys.readouterr().out
+
+
+# ------------------------------------------------------- exit status, flag names
+def test_a_run_that_did_not_succeed_exits_1_and_still_reports(capsys):
+    code, doc = run_json(capsys, "solve", "sphere", "--dim", 3, "--max-iter", 2)
+    assert code == 1 and doc["success"] is False and doc["status"] == "max_iter"
+    code, doc = run_json(capsys, "solve", "sphere", "--dim", 2)
+    assert code == 0 and doc["success"] is True
+
+
+def test_the_exit_statuses_are_documented(capsys):
+    from cemopt.cli._main import EXIT_STATUSES
+
+    assert sorted(EXIT_STATUSES) == [0, 1, 2, 130]
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "Exit status: 0 when the run succeeded; 1 when it finished without success" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["buffers", "--rates", "1", "--slots", "3"],
+         "`--rates` must have an entry for each of m >= 2 machines"),
+        (["estimate", "bridge", "--n-samples", "5"],
+         "`--elite-frac * --n-samples >= 1` must hold (at least one elite sample), but got "
+         "--elite-frac 0.1, --n-samples 5."),
+        (["estimate", "bridge", "--gamma", "-1"], "`--gamma` must be > 0, but got --gamma -1.0."),
+        (["compare", "nosuch"], "`PROBLEM` must name one of"),
+    ],
+)  # fmt: skip
+def test_errors_name_the_flags(capsys, argv, message):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("cemopt: error: ") and message in err, err
+    assert "processing_rates" not in err and "n_samples" not in err
+
+
+def test_compare_shows_why_runs_failed_and_exits_1(capsys):
+    argv = ["compare", "sphere", "--optimizers", "cemopt", "--budget", "100", "--seeds", "0",
+            "1", "--dim", "2", "--options", '{"cemopt": {"n_samples": 1}}']  # fmt: skip
+    assert main(argv) == 1
+    out = capsys.readouterr().out
+    assert "| sphere | cemopt | 0/2 (2 errors) |" in out
+    assert (
+        "2 runs raised an error:\n  sphere, cemopt, 2 seeds (0, 1): ValueError: "
+        "`elite_frac * n_samples >= 1` must hold" in out
+    )
+    assert main([*argv, "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["errors"] == 2

@@ -22,8 +22,11 @@ run (``solve FUNCTION`` and ``solve maxcut``, which run through
 :func:`cemopt.minimize`). Each subcommand's ``--help`` lists what it takes.
 
 A bad option, a missing or malformed file, or an argument the library rejects gives
-one line on stderr (``cemopt: error: ...``) and exit status 2, never a traceback (set
-``CEMOPT_TRACEBACK=1`` to see one). Warnings become ``cemopt: warning: ...`` lines.
+one line on stderr (``cemopt: error: ...``, naming the options rather than the API's
+parameters) and exit status 2, never a traceback (set ``CEMOPT_TRACEBACK=1`` to see
+one). Warnings become ``cemopt: warning: ...`` lines. A run that finishes without
+success (``success`` false in its report) exits with status 1, a successful one with 0,
+an interrupted one with 130. Probabilities below 1e-300 are printed in log form.
 
 Examples
 --------

@@ -8,6 +8,7 @@ import contextlib
 import math
 import numbers
 import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NoReturn
@@ -27,6 +28,43 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"cemopt: error: {message} (see '{self.prog} --help')\n")
+
+
+#: API parameter -> the option that sets it, where the two names differ
+_FLAG_ALIASES = {
+    "processing_rates": "rates",
+    "failure_prob": "q",
+    "max_vehicles": "max_vehicles",
+}
+
+
+#: positional arguments, named by their metavar
+_POSITIONALS = {"file": "FILE", "network": "NETWORK", "problems": "PROBLEM", "model": "MODEL"}
+
+
+def _flag_names(message: str, args: argparse.Namespace) -> str:
+    """An error of the library in the words of the command line: each API parameter
+    that an option of this subcommand sets is named by that option (`processing_rates`
+    -> `--rates`, n_samples=3 -> --n-samples 3)."""
+    options = set(vars(args))
+
+    def option(name: str) -> str | None:
+        if name in _POSITIONALS and name in options:
+            return _POSITIONALS[name]
+        for dest in (_FLAG_ALIASES.get(name, name), f"model_{name}"):
+            if dest in options and dest not in ("command", "handler", "json", "plot"):
+                flag = dest.removeprefix("model_") if dest.startswith("model_") else dest
+                return "--" + flag.replace("_", "-")
+        return None
+
+    def in_ticks(match: re.Match) -> str:
+        inner = re.sub(r"\b[A-Za-z_]\w*\b", lambda m: option(m[0]) or m[0], match[1])
+        return f"`{inner}`"
+
+    message = re.sub(r"`([^`]*)`", in_ticks, message)
+    return re.sub(
+        r"\b([A-Za-z_]\w*)=", lambda m: f"{option(m[1])} " if option(m[1]) else m[0], message
+    )
 
 
 def _one_line(exc: BaseException) -> str:

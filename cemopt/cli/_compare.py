@@ -76,12 +76,22 @@ def _compare(args: argparse.Namespace) -> Report:
     if args.output:
         result.to_json(args.output)
     summary = result.summary()
+    failed = [r for r in result.records if r.status == "error"]
     document = {
         "command": "compare",
         "summary": summary.rows,
         **json.loads(result.to_json()),
+        "errors": len(failed),
         "seconds": round(seconds, 3),
     }
+    reasons: dict[tuple[str, str, str], list[int]] = {}
+    for r in failed:
+        reasons.setdefault((r.problem, r.optimizer, r.error), []).append(r.seed)
+    why = [
+        f"  {problem}, {optimizer}, {_count(len(seeds), 'seed')} "
+        f"({', '.join(map(str, seeds))}): {error}"
+        for (problem, optimizer, error), seeds in reasons.items()
+    ]
     written = [
         f"  {kind}: {path}"
         for kind, path in (
@@ -96,6 +106,7 @@ def _compare(args: argparse.Namespace) -> Report:
         f"{_count(len(args.seeds), 'seed')}, budget {args.budget} evaluations ({seconds:.1f} s)",
         "",
         summary.to_markdown(),
+        *(["", f"{_count(len(failed), 'run')} raised an error:", *why] if failed else []),
         *([""] + ["written:"] + written if written else []),
     ]
 

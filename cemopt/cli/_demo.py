@@ -44,6 +44,7 @@ def _demo(args: argparse.Namespace) -> Report:
         rosen_seconds = time.perf_counter() - start
     document = {
         "command": "demo",
+        "success": bool(cut.success and rosen.success),
         "maxcut": {
             "n": 400,
             "optimum": problem.optimum,

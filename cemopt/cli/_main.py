@@ -10,7 +10,15 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from ._common import CLIError, _check_input, _check_output, _check_plot, _jsonable, _one_line
+from ._common import (
+    CLIError,
+    _check_input,
+    _check_output,
+    _check_plot,
+    _flag_names,
+    _jsonable,
+    _one_line,
+)
 from ._parser import build_parser
 
 
@@ -39,7 +47,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 done, 2 bad options or input (one line on stderr), 130 interrupted.
+        0 done; 1 done, but the run did not succeed (``success`` false in the report:
+        a budget ran out before a stopping rule, an estimate that cannot be trusted, a
+        run of ``compare`` that raised); 2 bad options or input (one line on stderr);
+        130 interrupted. See :data:`EXIT_STATUSES`.
 
     Examples
     --------
@@ -79,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CLIError, ValueError, TypeError, OSError, ImportError, KeyError) as exc:
         if os.environ.get("CEMOPT_TRACEBACK"):
             raise
-        sys.stderr.write(f"cemopt: error: {_one_line(exc)}\n")
+        sys.stderr.write(f"cemopt: error: {_flag_names(_one_line(exc), args)}\n")
         return 2
     if args.json:
         if args.plot:
@@ -94,4 +105,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\n".join(lines), flush=True)
     except BrokenPipeError:  # `cemopt ... | head`: the reader left, nothing to report
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return 130 if document.get("status") == "interrupted" else 0
+    return _exit_status(document)
+
+
+#: the exit statuses of ``cemopt``, as its help and the README list them
+EXIT_STATUSES = {
+    0: "done: the run succeeded (or there was nothing to succeed at, as an exact value)",
+    1: "done, but the run did not succeed: its result is printed with success false "
+    "(a budget ran out before a stopping rule, an estimate that cannot be trusted, a run "
+    "of compare that raised)",
+    2: "bad options or input: one line on stderr, nothing run",
+    130: "interrupted (Ctrl-C): the best so far is printed",
+}
+
+
+def _exit_status(document: dict[str, Any]) -> int:
+    if document.get("status") == "interrupted":
+        return 130
+    if document.get("success") is False or document.get("errors"):
+        return 1
+    return 0

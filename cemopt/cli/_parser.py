@@ -4,14 +4,13 @@ handler."""
 from __future__ import annotations
 
 import argparse
-import inspect
 
 from .._version import __version__
 from ._buffers import _buffers
 from ._common import _Parser
 from ._compare import _compare
 from ._demo import _demo
-from ._estimate import _estimate, _model_options
+from ._estimate import _doc_summary, _estimate, _model_options
 from ._options import (
     _add_budget,
     _add_common,
@@ -43,8 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="cemopt",
         description="The cross-entropy method from the shell: optimisation, rare events, "
         "routing, network reliability, buffer allocation, comparisons.",
-        epilog="Each subcommand has --help. Exit status: 0 done, 2 bad options or input, "
-        "130 interrupted.",
+        epilog="Each subcommand has --help. Exit status: 0 when the run succeeded; 1 when "
+        "it finished without success (a budget ran out before a stopping rule, an estimate "
+        "that cannot be trusted, a compare run that raised), its result printed all the "
+        "same; 2 for bad options or input; 130 when interrupted.",
         allow_abbrev=False,
     )
     parser.add_argument("--version", action="version", version=f"cemopt {__version__}")
@@ -170,8 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
     for name, factory in rare_events.MODELS.items():
         sub = models.add_parser(
             name,
-            help=(inspect.getdoc(factory) or "").splitlines()[0],
-            description=(inspect.getdoc(factory) or "").split("\n\n")[0],
+            help=_doc_summary(factory),
+            description=_doc_summary(factory),
             allow_abbrev=False,
         )
         sub.set_defaults(model_params=_model_options(sub, factory))
