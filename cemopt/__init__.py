@@ -69,3 +69,8 @@ __all__ = [
     "minimize",
     "validation",
 ]
+
+from ._source_tree import install as _install_source_tree  # noqa: E402
+
+_install_source_tree()  # python -m cemopt in the repository root: cemopt.problems too
+del _install_source_tree

@@ -515,7 +515,7 @@ class RareEventResult:
         half = z * self.std_error
         if not half >= 0 or self.probability != self.probability:  # NaN: no error bar
             return float("nan"), float("nan")
-        return max(0.0, self.probability - half), self.probability + half
+        return max(0.0, float(self.probability - half)), float(self.probability + half)
 
     def __repr__(self) -> str:
         order = [

@@ -24,6 +24,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -133,7 +134,12 @@ def _peaks(X: np.ndarray) -> np.ndarray:
 
 
 def _at(value: float) -> Callable[[int], np.ndarray]:
-    return lambda d: np.full(d, value)
+    # a partial, not a lambda: the test functions pickle, for a ProcessPoolExecutor
+    return functools.partial(np.full, fill_value=value)
+
+
+def _peaks_argmax(d: int) -> np.ndarray:
+    return np.array([-0.00931759, 1.58136796])
 
 
 sphere = TestFunction("sphere", _sphere, -5.12, 5.12, 0.0, _at(0.0))
@@ -150,7 +156,7 @@ peaks = TestFunction(
     -3.0,
     3.0,
     8.10621358944234,
-    lambda d: np.array([-0.00931759, 1.58136796]),
+    _peaks_argmax,
     sense="max",
     dims=(2,),
 )
