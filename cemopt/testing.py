@@ -88,7 +88,12 @@ def check_family(family: Any, *, n: int = 20000, rng: Any = 0, k: float = 4.0) -
         mean of the sub-batch fits instead.
     ``weights``
         ``weights=None``, all ones and all sevens give the same fit; integer weights
-        give the same fit as repeated rows (``numpy.allclose``, rtol 1e-8). Fits are
+        give the same fit as repeated rows (``numpy.allclose``, rtol 1e-8). A family
+        whose fit reads the weights as importance weights, whose information is their
+        Kish effective sample size rather than their sum (for example a covariance
+        prior whose pull fades with the effective sample size), sets the class
+        attribute ``weights_are_frequencies = False``; its integer weights are then
+        0 or 1 (dropped or kept rows, where both readings agree). Fits are
         compared through ``params`` (or, where parameters are so ill-determined that
         rounding moves them more, through ``logpdf`` on own samples, also to 1e-8), or
         through ``logpdf`` alone when there are no ``params``.
@@ -173,7 +178,9 @@ def check_family(family: Any, *, n: int = 20000, rng: Any = 0, k: float = 4.0) -
         problem = compare(family.fit(Xs, weights), plain)
         if problem:
             fail("weights", f"fit with weights {name} differs from weights=None: {problem}.")
-    counts = np.random.default_rng(seeds[1]).integers(0, 4, size=m0)
+    # frequencies 0..3; importance-weight fits agree with repeated rows only on 0 or 1
+    top = 4 if getattr(family, "weights_are_frequencies", True) else 2
+    counts = np.random.default_rng(seeds[1]).integers(0, top, size=m0)
     repeated = _take(Xs, np.repeat(np.arange(m0), counts))
     problem = compare(family.fit(Xs, counts), family.fit(repeated))
     if problem:
