@@ -70,7 +70,7 @@ _COVERAGE_DENSITY = 0.01
 _COVERAGE_RATIO = 3000.0
 #: the level rules: multilevel CE (de Boer et al. 2005) and the improved CE with a
 #: smoothed indicator (Papaioannou, Geyer & Straub 2019)
-_LEVEL_RULES = ("quantile", "smoothed")
+_LEVEL_RULES = ("quantile", "smoothed", "none")
 
 
 class RareEventCE(CERun):
@@ -224,11 +224,15 @@ max_iter, max_evals, time_limit, patience, min_ess, max_level_batches, rng
         # the most likely event points of the level phase (at most _SEEN_CAP of them)
         self._seen: np.ndarray | None = None
         self._seen_logpdf = np.empty(0)
+        if levels == "none":  # importance sampling from the given proposal, no levels
+            self._start_final()
 
     def _check_budget(self) -> int | None:
         """The evaluations the levels may use; the rest is kept for the final sample."""
         if self.max_evals is None:
             return None
+        if self.levels == "none":  # the whole budget is the final sample's
+            return 0
         reserve = (
             self.n_final
             if self.n_final is not None
@@ -260,7 +264,11 @@ max_iter, max_evals, time_limit, patience, min_ess, max_level_batches, rng
         return self.family.sample(n, self.rng)
 
     def _defended(self) -> bool:
-        return self.defensive > 0 and self.family is not self.initial_family
+        # the first level samples the start proposal as given; a fitted one (or, with
+        # no levels, the given one) is mixed with the nominal
+        if self.defensive == 0 or self.family is self.nominal:
+            return False
+        return self.family is not self.initial_family or self.levels == "none"
 
     def proposal_logpdf(self, X: Any) -> np.ndarray:
         """Log density of the distribution :meth:`ask` samples (the proposal, mixed with
@@ -1076,6 +1084,9 @@ def estimate(
         sigma)`` (for ``event=">="``), ``sigma`` shrinks so that the weights keep the
         coefficient of variation ``cov_target``, and every sample of a batch, not only
         an elite, goes into the fit; better for mixtures and several failure regions.
+        ``"none"``: no levels; the final sample comes straight from ``proposal``
+        (with its defensive share): importance sampling with a proposal found before,
+        for example by another run.
     cov_target : float, default 1.5
         With ``levels="smoothed"``: the coefficient of variation of the weights at each
         level, and the criterion for ending the levels (the reference implementation's

@@ -13,7 +13,8 @@ from scipy import integrate, special, stats
 
 import cemopt as ce
 from cemopt.families.vmfnm import _log_bessel_i
-from cemopt.reliability import _combine
+from cemopt.problems import limit_states
+from cemopt.reliability import _combine, _reconcile
 from cemopt.testing import check_family
 from objectives import row_sum
 
@@ -49,6 +50,30 @@ def test_gaussian_mixture_blend_mixes_densities():
     expected = np.log(0.7 * np.exp(a.logpdf(x)) + 0.3 * np.exp(b.logpdf(x)))
     np.testing.assert_allclose(mixed.logpdf(x), expected, rtol=1e-12)
     assert a.blend(b, 1.0) is a and a.blend(b, 0.0) is b
+
+
+@pytest.mark.parametrize("n_heavy", [5, 50, 5000])
+def test_gaussian_mixture_covariance_prior_fades_with_the_effective_sample_size(n_heavy):
+    # one component: the fit is the posterior mean of Fraley & Raftery's conjugate
+    # prior, kappa = d + 2 pseudo-samples of s^2 I pooled with m = Kish ESS samples
+    # (recomputed here from the formula in the docstring)
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(6000, 2)) * [2.0, 0.1]
+    w = np.full(len(x), 1e-12)
+    w[:n_heavy] = 1.0  # a few heavy importance weights carry the fit
+    fit = ce.GaussianMixture([[0.0, 0.0]], [np.eye(2)], max_components=1).fit(x, w)
+    p = w / w.sum()
+    mean = p @ x
+    S = (x - mean).T @ ((x - mean) * p[:, None])
+    m = 1.0 / np.sum(p**2)
+    prior = np.trace(S) / 2 * np.eye(2)
+    expected = (m * S + 4 * prior) / (m + 4) + 1e-6 * prior  # and the tiny ridge
+    np.testing.assert_allclose(fit.covs[0], expected, rtol=1e-9)
+    np.testing.assert_allclose(fit.means[0], mean, rtol=1e-12)
+    # few effective samples: far wider than the sample's narrow direction (variance
+    # 0.01 against a mean variance of 2); many: close to its own
+    ratio = fit.covs[0][1, 1] / S[1, 1]
+    assert {5: ratio > 10, 50: 5 < ratio < 20, 5000: ratio < 1.2}[n_heavy], ratio
 
 
 @pytest.mark.parametrize(
@@ -231,7 +256,7 @@ def test_defensive_share_bounds_the_weights():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"levels": "median"}, r"`levels` must be one of \['quantile', 'smoothed'\]"),
+        ({"levels": "median"}, r"`levels` must be one of \['quantile', 'smoothed', 'none'\]"),
         ({"cov_target": 0.0}, r"`0 < cov_target` must hold"),
         ({"defensive": 1.0}, r"`0 <= defensive < 1` must hold"),
     ],
@@ -239,6 +264,24 @@ def test_defensive_share_bounds_the_weights():
 def test_level_rule_bad_input(kwargs, match):
     with pytest.raises(ValueError, match=match):
         ce.estimate(row_sum, ce.Exponential(np.ones(2)), 10.0, **kwargs)
+
+
+def test_no_levels_samples_the_given_proposal_with_its_defensive_share():
+    nominal = ce.GaussianMixture.standard(2)
+    proposal = ce.GaussianMixture([[3.3, 0.0]], [0.5 * np.eye(2)])
+    first = lambda X: X[:, 0]  # noqa: E731
+    res = ce.estimate(first, nominal, 3.0, proposal=proposal, levels="none", rng=2)
+    assert res.success and res.levels.size == 0 and res.nfev == res.n_final == 100_000
+    assert abs(res.probability - stats.norm.sf(3.0)) <= 4 * res.std_error
+    # the sampling density is the proposal mixed with 5% of the nominal from the start
+    run = ce.RareEventCE(nominal, 3.0, proposal=proposal, levels="none", rng=2)
+    assert run.phase == "final"
+    X = run.ask()
+    mixed = np.logaddexp(np.log(0.05) + nominal.logpdf(X), np.log(0.95) + proposal.logpdf(X))
+    np.testing.assert_allclose(run.proposal_logpdf(X), mixed, rtol=1e-12)
+    # a budget goes to the final sample whole
+    budget = ce.estimate(first, nominal, 3.0, proposal=proposal, levels="none", max_evals=5000)
+    assert budget.nfev == budget.n_final == 5000
 
 
 # ------------------------------------------------------- failure_probability
@@ -325,26 +368,28 @@ def test_a_budget_is_kept_and_the_answer_is_right_or_flagged():
         assert [str(w.message) for w in caught] == [res.message]
 
 
-def test_runs_that_disagree_are_flagged():
-    def run(log_p: float, re: float) -> ce.RareEventResult:
-        p = math.exp(log_p)
-        return ce.RareEventResult(
-            probability=p,
-            std_error=re * p,
-            relative_error=re,
-            log_probability=log_p,
-            levels=np.array([0.0]),
-            proposal=None,
-            nfev=1000,
-            n_final=500,
-            n_hits=400,
-            ess=300.0,
-            success=True,
-            status="converged",
-            message="ok",
-            history=ce.LevelHistory.from_rows([]),
-        )
+def _fake_run(log_p: float, re: float, success: bool = True) -> ce.RareEventResult:
+    p = math.exp(log_p)
+    return ce.RareEventResult(
+        probability=p,
+        std_error=re * p,
+        relative_error=re,
+        log_probability=log_p,
+        levels=np.array([0.0]),
+        proposal=None,
+        nfev=1000,
+        n_final=500,
+        n_hits=400,
+        ess=300.0,
+        success=success,
+        status="converged" if success else "degenerate weights",
+        message="ok" if success else "too few effective samples",
+        history=ce.LevelHistory.from_rows([]),
+    )
 
+
+def test_runs_that_disagree_are_flagged():
+    run = _fake_run
     T = ce.StandardNormalMap([stats.norm()])
     agree = _combine([run(math.log(1e-3), 0.02), run(math.log(1.02e-3), 0.02)], T)
     assert agree.success and agree.agreement < 1
@@ -354,6 +399,40 @@ def test_runs_that_disagree_are_flagged():
     apart = _combine([run(math.log(1e-3), 0.02), run(math.log(0.8e-3), 0.02)], T)
     assert not apart.success and apart.status == "runs disagree"
     assert "missed a failure region" in apart.message and apart.agreement > 4
+
+
+def test_a_reconciliation_below_the_larger_run_stays_flagged():
+    T = ce.StandardNormalMap([stats.norm()])
+    apart = _combine([_fake_run(math.log(1e-3), 0.02), _fake_run(math.log(0.5e-3), 0.02)], T)
+    # the mixture of both proposals reaches the larger run: trusted, its own estimate
+    level = _reconcile(apart, _fake_run(math.log(1.01e-3), 0.02), T)
+    assert level.success and level.probability == pytest.approx(1.01e-3)
+    assert level.nfev == 3000 and level.n_final == 1500 and level.cov == 0.02
+    # far below it: the larger run or the mixture is wrong, and nothing is claimed
+    below = _reconcile(apart, _fake_run(math.log(0.7e-3), 0.02), T)
+    assert not below.success and below.status == "runs disagree"
+    assert "stays below the larger run's estimate" in below.message
+    # far above it: each run missed a region the other found, so all may miss another
+    above = _reconcile(apart, _fake_run(math.log(1.5e-3), 0.02), T)
+    assert not above.success and "exceeds every run's estimate" in above.message
+    failed = _reconcile(apart, _fake_run(math.log(1e-3), 0.02, success=False), T)
+    assert not failed.success and failed.status == "degenerate weights"
+
+
+def test_runs_that_disagree_are_reconciled_by_the_mixture_of_their_proposals():
+    # RP110's small region (x2 >= 5, 2.9e-7) lures the levels away from the large one
+    # (x1 >= 4, 3.2e-5): with this seed one run of two finds only the small one
+    rp = limit_states.PROBLEMS["RP110"]()
+    res = ce.failure_probability(rp.g, rp.marginals, rng=0)
+    low, high = sorted(r.probability for r in res.runs)
+    assert low < 0.1 * rp.probability < high and res.agreement > 4  # they disagree
+    assert res.reconciliation is not None and res.success and res.status == "converged"
+    assert abs(res.probability - rp.probability) <= 4 * res.std_error
+    assert res.nfev == sum(r.nfev for r in res.runs) + res.reconciliation.nfev
+    # with a budget nothing is left for a third sample: the result stays flagged
+    with pytest.warns(ce.ConvergenceWarning, match="disagree"):
+        capped = ce.failure_probability(rp.g, rp.marginals, rng=0, max_evals=60_000)
+    assert capped.reconciliation is None and not capped.success
 
 
 @pytest.mark.parametrize(
