@@ -572,6 +572,13 @@ max_iter, max_evals, time_limit, patience, min_ess, max_level_batches, rng
         else:
             status = reason
             success, message = RARE_EVENT_MESSAGES[status]
+            detail = self.termination.get(reason)
+            if reason == "degenerate elite" and isinstance(detail, str):
+                # say what the fit met, not only the usual suspects
+                message = (
+                    f"The proposal could not be fitted to the level's samples: {detail} "
+                    "No final sample was drawn, there is no estimate."
+                )
             if self.phase == "levels" and reason not in _LEVEL_FAILURES:
                 message += " No level had reached gamma: no final sample, no estimate."
             elif self.phase == "final" and reason != "running":

@@ -113,6 +113,28 @@ def test_max_iter_is_reported():
     assert not est.success and est.status == "max_iter" and len(est.levels) == 2
 
 
+class _UnfittableNormal(ce.Normal):
+    """A Normal whose fit refuses, as a family does when its samples cannot hold it."""
+
+    def fit(self, x, weights=None):
+        raise ce.DegenerateFitError("_UnfittableNormal.fit: no room for a fit here.")
+
+
+@pytest.mark.parametrize("levels", ["quantile", "smoothed"])
+def test_a_failed_fit_is_reported_in_the_family_s_words(levels):
+    nominal = ce.Normal(0.0, 1.0)
+    with pytest.warns(ce.ConvergenceWarning, match=r"could not be fitted.*no room for a fit"):
+        est = ce.estimate(
+            lambda X: X[:, 0],
+            nominal,
+            4.0,
+            proposal=_UnfittableNormal(0.0, 1.0),
+            levels=levels,
+            rng=0,
+        )
+    assert est.status == "degenerate elite" and math.isnan(est.probability)
+
+
 def test_degenerate_final_weights_are_flagged():
     # A proposal (kept by tiny smoothing) far narrower than the conditional density.
     with pytest.warns(ce.ConvergenceWarning, match="degenerate"):
