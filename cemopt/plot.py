@@ -248,7 +248,10 @@ def plot_history(
     Draws the level gamma_t (the worst elite value, what CE raises or lowers each
     iteration), the best value of each batch and the best value so far, in the
     caller's sign (maximisation runs climb). Restarts are marked by dotted vertical
-    lines.
+    lines. For a noisy problem whose answer is re-evaluated at the end (the buffer
+    allocation's ``AllocationResult``: ``candidates`` and ``std_error``), that answer
+    is marked too, a red diamond with its 95 % interval and a dashed line: the best
+    value so far is then the maximum of noisy estimates and reads too high.
 
     Parameters
     ----------
@@ -291,6 +294,23 @@ def plot_history(
         ax.plot(iterations, values, style, color=colour, label=label)
     for start in np.flatnonzero(np.diff(np.asarray(history.restart)) != 0) + 1:
         ax.axvline(start + 0.5, color="0.5", lw=0.8, ls=":")
+    final_se = getattr(result, "std_error", None)
+    if getattr(result, "candidates", None) is not None and result.fun is not None:
+        # a noisy problem's answer (buffer allocation): x re-simulated at the end; the
+        # "best so far" above is the maximum of noisy estimates, biased upwards
+        fun = float(result.fun)
+        se = float(final_se) if final_se is not None and np.isfinite(final_se) else 0.0
+        ax.axhline(fun, color="tab:red", lw=1.0, ls="--", zorder=0)
+        ax.errorbar(
+            [len(history) + 0.5],
+            [fun],
+            yerr=[[1.96 * se], [1.96 * se]],
+            fmt="D",
+            color="tab:red",
+            capsize=3,
+            label=f"answer, re-evaluated: {fun:.4g} ± {1.96 * se:.2g} (95%)",
+        )
+        series["answer"] = np.array([fun])
     if logy is None:
         finite = np.concatenate([v[np.isfinite(v)] for v in series.values()])
         logy = bool(finite.size and finite.min() > 0 and finite.max() / finite.min() > 100)
@@ -444,6 +464,7 @@ def plot_rare_event(
     gamma: float | None = None,
     level: float = 0.95,
     figsize: Any = None,
+    log_exact: float | None = None,
 ) -> Any:
     """The level sequence of a rare-event estimate and the estimate with its interval.
 
@@ -451,7 +472,9 @@ def plot_rare_event(
     Right: each estimate with its ``level`` confidence interval, and the exact value as
     a horizontal line when given; a log scale when the values span more than a decade.
     An estimate of 0 (no sample in the event) is drawn as a downward triangle at the
-    upper end of its interval.
+    upper end of its interval. Where a probability underflows (below 1e-300, 0.0 as
+    a float: ``P(Z >= 40)``, say), the right panel is drawn in log10 p instead, from
+    ``log_probability`` and :meth:`RareEventResult.log_ci`, so that it is never empty.
 
     Parameters
     ----------
@@ -466,6 +489,8 @@ def plot_rare_event(
     level : float, default 0.95
         Confidence level of the intervals (:meth:`RareEventResult.ci`).
     figsize : (float, float), optional
+    log_exact : float, optional
+        Natural log of the true probability, for an exact value that underflows.
 
     Returns
     -------
@@ -500,10 +525,30 @@ def plot_rare_event(
     fig, (left, right) = plt.subplots(1, 2, figsize=figsize or (9.6, 3.6))
     colours = plt.get_cmap("tab10")
     positions = np.arange(len(results))
+    if log_exact is None and exact:
+        log_exact = float(np.log(exact))
+    log_form = any(
+        res.probability < 1e-300 and np.isfinite(getattr(res, "log_probability", np.nan))
+        for res in results.values()
+    ) or (log_exact is not None and log_exact < np.log(1e-300))
     for k, (label, res) in enumerate(results.items()):
         levels = np.asarray(res.levels, dtype=float)
         if levels.size:
             left.plot(np.arange(1, levels.size + 1), levels, "o-", color=colours(k), label=label)
+        if log_form:
+            to10 = 1 / np.log(10)
+            p10 = float(getattr(res, "log_probability", np.nan)) * to10
+            low, high = (v * to10 for v in res.log_ci(level)) if hasattr(res, "log_ci") else (
+                np.nan, np.nan)  # fmt: skip
+            low = max(low, p10 - 3)  # an interval reaching 0 is cut at p / 1000
+            if np.isfinite(p10) and np.isfinite(high):
+                right.errorbar(
+                    [k], [p10], yerr=[[p10 - low], [high - p10]], fmt="o", capsize=4,
+                    color=colours(k),
+                )  # fmt: skip
+            else:
+                right.plot([k], [p10], "o", color=colours(k))
+            continue
         low, high = res.ci(level)
         p = float(res.probability)
         drawn = p if p > 0 else np.nan  # a log axis has no place for 0
@@ -525,6 +570,18 @@ def plot_rare_event(
     left.grid(True, alpha=0.3)
     if left.get_legend_handles_labels()[0]:
         left.legend(fontsize="small")
+    if log_form:
+        if log_exact is not None and np.isfinite(log_exact):
+            e10 = log_exact / np.log(10)
+            right.axhline(e10, color="black", ls="--", lw=1, label=f"exact 10^{e10:.6g}")
+            right.legend(fontsize="small")
+        right.set_xticks(positions, list(results))
+        right.set_xlim(-0.6, len(results) - 0.4)
+        right.set_ylabel("log10 probability")
+        right.set_title(f"estimate, {level:.0%} interval (log10 p: below 1e-300)")
+        right.grid(True, axis="y", alpha=0.3)
+        fig.tight_layout()
+        return fig
     if exact is not None and exact > 0:
         right.axhline(exact, color="black", ls="--", lw=1, label=f"exact {exact:.4g}")
         right.legend(fontsize="small")
@@ -573,6 +630,7 @@ def plot_network(
     *,
     label: str | None = None,
     layout: Any = None,
+    labels: bool | None = None,
     ax: Any = None,
     title: str | None = None,
 ) -> Any:
@@ -583,7 +641,8 @@ def plot_network(
     Links are coloured by ``values`` (one per link, in ``network.links`` order: a CE
     proposal's tuned failure probabilities, say) or by their failure probabilities;
     the colour scale is logarithmic when the values are positive and span more than a
-    decade, so that the failure-prone links stand out.
+    decade, so that the failure-prone links stand out, and always spans the values
+    themselves (one value on every link: a narrow scale around it, not 0 to 1).
 
     Parameters
     ----------
@@ -595,6 +654,9 @@ def plot_network(
     layout : None, {"kamada_kawai", "spring", "circular"} or dict
         Node positions. None: a grid's ``(row, col)`` nodes where they are, else
         Kamada-Kawai (spring above 200 nodes). A dict maps node -> (x, y).
+    labels : bool, optional
+        Write each node's name beside it (grid nodes as "row,col"). Default: for
+        networks of at most 60 nodes.
     ax : matplotlib.axes.Axes, optional
     title : str, optional
 
@@ -642,7 +704,10 @@ def plot_network(
         norm = LogNorm(positive.min(), positive.max())
     else:
         low, high = float(values.min()), float(values.max())
-        norm = Normalize(low, high if high > low else low + 1.0)
+        if high <= low:  # one value on every link: a narrow scale around it
+            half = 0.1 * abs(low) if low != 0 else 0.5
+            low, high = (max(0.0, low - half) if low >= 0 else low - half), high + half
+        norm = Normalize(low, high)
     lines = LineCollection(xy[edges], cmap="plasma", norm=norm, linewidths=2.0, zorder=1)
     lines.set_array(values)
     ax.add_collection(lines)
@@ -663,6 +728,19 @@ def plot_network(
     ax.set_aspect("equal", adjustable="datalim")
     ax.set_xticks([])
     ax.set_yticks([])
+    if labels is None:
+        labels = len(network.nodes) <= 60
+    if labels:
+        for (x, y), node in zip(xy, network.nodes, strict=True):
+            text = ",".join(map(str, node)) if isinstance(node, tuple) else str(node)
+            ax.annotate(
+                text,
+                (x, y),
+                xytext=(4, 4),
+                textcoords="offset points",
+                fontsize="x-small",
+                zorder=4,
+            )
     if not terminal.all():
         ax.legend(fontsize="small", loc="best")
     if title is not None:

@@ -517,6 +517,36 @@ class RareEventResult:
             return float("nan"), float("nan")
         return max(0.0, float(self.probability - half)), float(self.probability + half)
 
+    def log_ci(self, level: float = 0.95) -> tuple[float, float]:
+        """:meth:`ci` on the natural-log scale, right also where ``probability``
+        underflows to 0: from ``log_probability`` and the relative error for
+        importance sampling (``log p + log(1 -/+ z RE)``; the lower end is ``-inf``
+        when the interval reaches 0), the logs of the exact binomial bounds for crude
+        Monte Carlo.
+
+        >>> import cemopt as ce
+        >>> est = ce.estimate(lambda X: X.sum(axis=1), ce.Exponential([1.0] * 4), 900.0,
+        ...                   rng=0)  # P ~ e^-880: 0.0 as a float
+        >>> low, high = est.log_ci(0.95)
+        >>> est.probability, bool(low < est.log_probability < high < -800)
+        (0.0, True)
+        """
+        import math
+
+        from scipy import stats
+
+        if not 0 < level < 1:
+            raise ValueError(f"`0 < level < 1` must hold, but got level={level!r}.")
+        if self.method == "crude":
+            low, high = self.ci(level)
+            return (math.log(low) if low > 0 else -math.inf), math.log(high)
+        rel, log_p = float(self.relative_error), float(self.log_probability)
+        if not (rel >= 0 and math.isfinite(log_p)):
+            return float("nan"), float("nan")
+        z = float(stats.norm.ppf(0.5 + level / 2))
+        low = -math.inf if z * rel >= 1 else log_p + math.log1p(-z * rel)
+        return low, log_p + math.log1p(z * rel)
+
     def __repr__(self) -> str:
         order = [
             "message",

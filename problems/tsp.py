@@ -138,7 +138,9 @@ class TSP:
     optimum : float, optional
         The known optimal tour length (used as the default target of :func:`solve`).
     coordinates : array_like, shape (n, 2), optional
-        Positions of the nodes, for plotting (:func:`cemopt.plot.plot_tour`).
+        Positions of the nodes (x, y), for plotting (:func:`cemopt.plot.plot_tour`).
+        :meth:`from_tsplib` gives GEO instances (longitude, latitude) in decimal
+        degrees, so that their maps are not transposed.
 
     Attributes
     ----------
@@ -217,11 +219,18 @@ class TSP:
         """
         instance = read_tsplib(path)
         name = instance.name.split(".")[0] or Path(path).name.split(".")[0]
+        coordinates = instance.coordinates
+        if instance.edge_weight_type == "GEO" and coordinates is not None:
+            # TSPLIB's GEO rows are (latitude, longitude) in DDD.MM: plot positions are
+            # (longitude, latitude) in decimal degrees, east to the right, north up
+            degrees = np.trunc(coordinates)
+            decimal = degrees + 5.0 * (coordinates - degrees) / 3.0
+            coordinates = decimal[:, ::-1]
         return cls(
             instance.distances,
             name=name,
             optimum=_known_optimum(path, name, instance.distances),
-            coordinates=instance.coordinates,
+            coordinates=coordinates,
         )
 
     @classmethod

@@ -259,3 +259,81 @@ def test_comparison_plots_are_reexported():
     for name in ("plot_convergence", "plot_ecdf", "plot_final_values"):
         assert getattr(plot, name) is getattr(_compare_plots, name)
         assert name in plot.__all__
+
+
+# ------------------------------------------------ what a user looks for in them
+def test_plot_network_colour_limits_come_from_the_data():
+    net = Network.dodecahedron(failure_prob=1e-3)  # every link the same
+    ax = plot.plot_network(net)
+    low, high = ax.collections[0].get_clim()
+    assert low < 1e-3 < high and high - low == pytest.approx(2e-4)  # not 0 to 1
+    colorbar = ax.collections[0].colorbar
+    assert colorbar.vmin == low and colorbar.vmax == high
+    mixed = Network.grid(2, 3, failure_prob=[0.2, 0.3, 0.25, 0.2, 0.3, 0.22, 0.21])
+    assert plot.plot_network(mixed).collections[0].get_clim() == (0.2, 0.3)
+
+
+def test_plot_network_labels_its_nodes():
+    grid = Network.grid(2, 3, failure_prob=0.1)
+    ax = plot.plot_network(grid)
+    texts = {t.get_text(): t.xy for t in ax.texts}
+    assert set(texts) == {"0,0", "0,1", "0,2", "1,0", "1,1", "1,2"}
+    assert texts["1,2"] == (2.0, -1.0)  # beside its node: (col, -row)
+    assert not plot.plot_network(grid, labels=False).texts
+    path = nx.MultiGraph([("s", "a"), ("a", "t"), ("s", "t"), ("s", "t")])
+    named = plot.plot_network(Network(path, ["s", "t"], 0.1))
+    assert sorted(t.get_text() for t in named.texts) == ["a", "s", "t"]
+
+
+def test_geo_tours_are_drawn_longitude_across(test_data):
+    problem = TSP.from_tsplib(test_data / "tsplib" / "tsp" / "burma14.tsp")
+    x, y = problem.coordinates.T  # burma14: latitudes 14-26 N, longitudes 92-99 E
+    assert 92 < x.min() and x.max() < 99 and 14 < y.min() and y.max() < 26
+    # node 1 is 16.47 N, 96.10 E in DDD.MM: 16 + 47/60 north, 96 + 10/60 east
+    np.testing.assert_allclose(problem.coordinates[0], [96 + 10 / 60, 16 + 47 / 60])
+    ax = plot.plot_tour(problem.coordinates, np.arange(14))
+    xdata, ydata = ax.lines[0].get_data()
+    np.testing.assert_allclose(xdata[:14], x)
+    np.testing.assert_allclose(ydata[:14], y)
+
+
+def test_buffer_history_marks_the_re_evaluated_answer():
+    from cemopt.problems import buffer_allocation as ba
+
+    line = ba.FlowLine([1.1, 0.67, 0.98, 1.35])
+    res = ba.solve(ba.BufferAllocation(line, total_buffer=6), rng=0, max_iter=4, n_samples=40)
+    ax = plot.plot_history(res)
+    labels = [c.get_label() for c in ax.containers]
+    assert labels == [f"answer, re-evaluated: {res.fun:.4g} ± {1.96 * res.std_error:.2g} (95%)"]
+    marker = ax.containers[0].lines[0]
+    assert marker.get_ydata()[0] == res.fun
+    assert any(line.get_linestyle() == "--" and line.get_ydata()[0] == res.fun for line in ax.lines)
+    assert res.best_seen >= res.fun  # the "best so far" that the eye would take
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[-1].startswith("answer, re-evaluated")
+
+
+def test_plot_history_of_a_plain_run_has_no_answer_marker():
+    res = ce.minimize(lambda X: (X**2).sum(axis=1), ce.Normal([3.0], [1.0]), n_samples=50,
+                      vectorized=True, max_iter=5, rng=0)  # fmt: skip
+    assert not plot.plot_history(res).containers
+
+
+def test_plot_rare_event_of_an_underflowing_probability_is_in_log10():
+    from cemopt.problems import rare_events
+
+    model = rare_events.gaussian_linear(beta=40.0)
+    est = ce.estimate(model.S, model.nominal, model.gamma, n_final=20_000, rng=0)
+    assert est.probability == 0.0 and model.exact == 0.0  # both underflow
+    fig = plot.plot_rare_event({"CE": est}, gamma=model.gamma, log_exact=model.log_exact)
+    right = fig.axes[1]
+    assert right.get_ylabel() == "log10 probability"
+    (bar,) = right.containers
+    y = bar.lines[0].get_ydata()[0]
+    assert y == pytest.approx(est.log_probability / np.log(10))
+    low, high = (v / np.log(10) for v in est.log_ci(0.95))
+    segment = bar.lines[2][0].get_segments()[0]
+    np.testing.assert_allclose(segment[:, 1], [low, high])
+    (exact_line,) = [line for line in right.lines if line.get_linestyle() == "--"]
+    assert exact_line.get_ydata()[0] == pytest.approx(model.log_exact / np.log(10))
+    assert low < exact_line.get_ydata()[0] < high

@@ -164,6 +164,7 @@ def _estimate(args: argparse.Namespace) -> Report:
             exact=model.exact,
             gamma=model.gamma,
             level=args.level,
+            log_exact=getattr(model, "log_exact", None),
         )
         fig.suptitle(args.model)
         fig.tight_layout()
@@ -182,19 +183,10 @@ _LOG_FORM_BELOW = 1e-300
 
 
 def _log10_ci(est: Any, low: float, high: float, level: float) -> tuple[float, float]:
-    """The confidence interval in log10 space, from the log estimate and the relative
-    error where the probability underflows (``p (1 -/+ z RE)``)."""
-    from scipy import stats
-
-    log10_p = est.log_probability / math.log(10)
-    if est.method == "crude" or (est.probability > 0 and low > 0):
-        return _log10(low), _log10(high)
-    rel = getattr(est, "relative_error", math.nan)
-    if not rel >= 0 or not math.isfinite(log10_p):
-        return math.nan, math.nan
-    z = float(stats.norm.ppf(0.5 + level / 2))
-    lower = -math.inf if z * rel >= 1 else log10_p + math.log10(1 - z * rel)
-    return lower, log10_p + math.log10(1 + z * rel)
+    """The confidence interval in log10 space, right also where p underflows."""
+    if hasattr(est, "log_ci"):
+        return tuple(v / math.log(10) for v in est.log_ci(level))  # type: ignore[return-value]
+    return _log10(low), _log10(high)
 
 
 def _log10(x: float) -> float:
