@@ -153,9 +153,10 @@ class CrossEntropy(CERun):
         families it fires only when the distribution stops moving relative to its own
         width (KL is scale-invariant: a steady shrink is a steady KL step).
     restarts : int or None, default None
-        What follows a convergence stop (degenerate, patience, flat) that did not
-        reach ``target``: a restart from the initial family with ``restart_growth``
-        times more samples (IPOP-style). An int allows that many. None: restart as
+        What follows a convergence stop (degenerate, patience, flat, or an elite the
+        family cannot be fitted to) that did not reach ``target``: a restart from the
+        initial family with ``restart_growth`` times more samples (IPOP-style). An int
+        allows that many. None: restart as
         long as ``max_evals`` or ``time_limit`` leaves room, and never without either.
     restart_growth : float, default 2.0
         Growth factor of ``n_samples`` at each restart.
@@ -324,8 +325,14 @@ class CrossEntropy(CERun):
         except DegenerateFitError as exc:
             information = (step_information(self.family, None)[0], np.nan)
             self._record(scores, np.nan, 0, alpha, scale_alpha, information)
-            self.termination = {"degenerate elite": str(exc)}
-            logger.info("stopped: %s", exc)
+            # a fit that cannot be made ends this run like any convergence stop: a
+            # restart follows while the budget lasts, and only then does the run end
+            stop = self._budget_stop()
+            if stop is None and self._may_restart():
+                self._start_again({"degenerate elite": str(exc)})
+                return
+            self.termination = stop or {"degenerate elite": str(exc)}
+            logger.info("stopped: %s", self.termination)
             return
         if self._scaling:
             self._adapt_scale(X, scores, outcome.elite)
@@ -381,6 +388,10 @@ class CrossEntropy(CERun):
         """The best sample found so far, with the rule that ended the run."""
         status = next(iter(self.termination), "running")
         success, message = STATUS_MESSAGES.get(status, (False, "The run has not stopped yet."))
+        detail = self.termination.get(status)
+        if status == "degenerate elite" and isinstance(detail, str):
+            # what the family's fit met, in its own words
+            message = f"The elite could not be fitted: {detail}"
         mode = getattr(self.family, "mode", None)
         return OptimizeResult(
             x=self._best_x,

@@ -134,6 +134,57 @@ def test_restarts_grow_the_sample_size():
     assert sizes == {0: {50}, 1: {100}, 2: {200}}
 
 
+class _FitOnceNormal:
+    """A Normal (only the documented family methods) whose every second fit fails,
+    as a family's does when its elite has collapsed."""
+
+    calls = 0
+
+    def __init__(self, inner: ce.Normal):
+        self.inner = inner
+
+    def sample(self, n, rng=None):
+        return self.inner.sample(n, rng)
+
+    def logpdf(self, x):
+        return self.inner.logpdf(x)
+
+    def fit(self, x, weights=None):
+        type(self).calls += 1
+        if type(self).calls % 2 == 0:
+            raise ce.DegenerateFitError("_FitOnceNormal.fit: the elite collapsed.")
+        return _FitOnceNormal(self.inner.fit(x, weights))
+
+    def blend(self, previous, alpha):
+        return _FitOnceNormal(self.inner.blend(previous.inner, alpha))
+
+
+def test_a_degenerate_elite_restarts_while_the_budget_lasts():
+    _FitOnceNormal.calls = 0
+    res = ce.minimize(
+        shifted_sphere,
+        _FitOnceNormal(ce.Normal([5.0, 5.0], [2.0, 2.0])),
+        n_samples=100,
+        vectorized=True,
+        max_evals=3000,
+        rng=0,
+    )
+    # every second iteration's fit fails: each failure starts the run again
+    # (two iterations of 100, 200, 400 and 800 samples: three restarts)
+    assert res.status == "max_evals" and res.n_restarts == 3 and res.nfev == 3000
+    # without a budget (and restarts=None) it ends, in the family's own words
+    _FitOnceNormal.calls = 0
+    res = ce.minimize(
+        shifted_sphere,
+        _FitOnceNormal(ce.Normal([5.0, 5.0], [2.0, 2.0])),
+        n_samples=100,
+        vectorized=True,
+        rng=0,
+    )
+    assert res.status == "degenerate elite" and res.n_restarts == 0
+    assert res.message == "The elite could not be fitted: _FitOnceNormal.fit: the elite collapsed."
+
+
 def test_dynamic_smoothing_schedule_is_used_for_scales():
     schedule = ce.DynamicSmoothing(beta=0.8, q=5)
     res = ce.minimize(

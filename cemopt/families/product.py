@@ -76,6 +76,12 @@ class Product:
     def __getitem__(self, name: str) -> Any:
         return self._components[name]
 
+    @property
+    def fit_recovers_params(self) -> bool:
+        """Whether :meth:`fit` on own samples estimates ``params``: when every
+        component's does (see :func:`cemopt.testing.check_family`)."""
+        return all(getattr(c, "fit_recovers_params", True) for c in self._components.values())
+
     def __repr__(self) -> str:
         body = ", ".join(f"{name}={comp!r}" for name, comp in self._components.items())
         return f"Product({body})"
