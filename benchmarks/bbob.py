@@ -1,0 +1,335 @@
+"""cemopt on the BBOB suite (COCO's noiseless functions, through the ``ioh`` package).
+
+The 24 BBOB functions, instances 1 to ``--instances``, in the dimensions ``--dims``,
+with the budget ``10^4 * d`` evaluations per run, the same start ``x0 ~ U[-4, 4]^d``
+(seeded by function, instance and dimension) and the same initial step ``sigma0 = 2``
+for everyone:
+
+``cemopt``
+    ``ce.minimize`` with its defaults: a full-covariance ``ce.MultivariateNormal(x0,
+    sigma0^2 I)``, restarts while the budget lasts.
+``cemopt-bounded``
+    ``ce.Normal(x0, sigma0, lower=-5, upper=5)`` (BBOB's region of interest, which
+    holds every optimum), its defaults otherwise.
+``pycma-ipop``
+    ``cma.fmin2(None, x0, sigma0, restarts=9, incpopsize=2)`` with the batch objective
+    (``parallel_objective``), unbounded.
+``scipy-de``
+    ``scipy.optimize.differential_evolution`` on ``[-5, 5]^d`` from ``x0``, vectorised.
+
+Every method's objective goes through the same counter: it cuts a batch that would
+overrun the budget, records for each of the 51 targets ``f - f_opt <= 10^k``, ``k = 2,
+1.8, ..., -8``, the first evaluation that reached it, and ends the run at ``10^-8``
+(a run is *solved* when it reaches that target). The runtime ECDF is the share of
+(function, instance, target) triples reached by a number of evaluations, COCO-style;
+the evaluation ratio is, over the runs both methods solve, the median of a method's
+evaluations to ``10^-8`` over pycma IPOP's. CPU per evaluation is process time over
+evaluations (objective included, the BBOB functions are C++ in ``ioh``).
+
+Run:  python benchmarks/bbob.py [--dims 2 5 10 20] [--instances 5] [--methods ...]
+                                [--workers 2] [--out results.json] [--plot ecdf.png]
+
+The runs are independent and seeded, so the results do not depend on ``--workers``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy
+from scipy import optimize
+
+import cemopt as ce
+
+FUNCTIONS = tuple(range(1, 25))
+TARGETS = 10.0 ** np.round(np.arange(2.0, -8.0 - 1e-9, -0.2), 1)  # 51 targets
+SOLVED = TARGETS[-1]
+SIGMA0 = 2.0
+BOX = 5.0
+#: the functions COCO groups as multimodal (with and without global structure)
+MULTIMODAL = (3, 4, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24)
+
+
+class BudgetSpent(Exception):
+    """Raised by the counter to end a run at the budget or at the final target."""
+
+
+class Counter:
+    """Counts evaluations, records when each target is first reached, enforces the budget."""
+
+    def __init__(self, problem: Any, budget: int):
+        self.problem, self.budget = problem, budget
+        self.f_opt = float(problem.optimum.y)
+        self.count = 0
+        self.best = math.inf
+        self.hits = np.full(len(TARGETS), -1, dtype=np.int64)  # -1: not reached
+
+    def batch(self, X: Any) -> np.ndarray:
+        X = np.atleast_2d(np.asarray(X, dtype=float))
+        room = self.budget - self.count
+        if room <= 0:
+            raise BudgetSpent
+        X = X[:room]  # cut, as cemopt cuts its own last batch
+        values = np.asarray(self.problem(X), dtype=float)
+        # running best of this batch, as precision above the optimum
+        running = np.minimum.accumulate(np.minimum(values - self.f_opt, self.best))
+        todo = self.hits < 0
+        if todo.any():
+            # first index where the running best falls to each target not yet reached
+            reached = running[:, None] <= TARGETS[todo][None, :]
+            first = np.where(reached.any(axis=0), reached.argmax(axis=0) + 1 + self.count, -1)
+            self.hits[np.flatnonzero(todo)] = first
+        self.count += len(values)
+        self.best = float(running[-1])
+        if self.count >= self.budget or self.hits[-1] >= 0:
+            raise BudgetSpent
+        return values
+
+
+def start(fid: int, iid: int, d: int) -> np.ndarray:
+    """The shared start point: ``U[-4, 4]^d`` from a seed of (function, instance, d)."""
+    return np.random.default_rng([fid, iid, d]).uniform(-4.0, 4.0, d)
+
+
+def seed_of(fid: int, iid: int, d: int) -> int:
+    return 10_000 * d + 100 * fid + iid
+
+
+# ----------------------------------------------------------------------- methods
+def run_cemopt(counter: Counter, x0: np.ndarray, seed: int, bounded: bool) -> None:
+    d = len(x0)
+    if bounded:
+        family = ce.Normal(x0, np.full(d, SIGMA0), lower=-BOX, upper=BOX)
+    else:
+        family = ce.MultivariateNormal(x0, np.eye(d) * SIGMA0**2)
+    try:
+        ce.minimize(
+            counter.batch,
+            family,
+            vectorized=True,
+            max_evals=counter.budget,
+            target=counter.f_opt + SOLVED,
+            rng=seed,
+        )
+    except BudgetSpent:
+        pass
+
+
+def run_pycma_ipop(counter: Counter, x0: np.ndarray, seed: int) -> None:
+    import cma
+
+    options = {
+        "maxfevals": counter.budget,
+        "ftarget": counter.f_opt + SOLVED,
+        "verbose": -9,
+        "seed": seed + 1,
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pycma warns about restarts and flat fitness
+        try:
+            cma.fmin2(
+                None,
+                x0,
+                SIGMA0,
+                options,
+                restarts=9,
+                incpopsize=2,
+                parallel_objective=lambda xs: list(counter.batch(xs)),
+            )
+        except BudgetSpent:
+            pass
+
+
+def run_scipy_de(counter: Counter, x0: np.ndarray, seed: int) -> None:
+    d = len(x0)
+    try:
+        optimize.differential_evolution(
+            lambda X: counter.batch(X.T),
+            [(-BOX, BOX)] * d,
+            x0=x0,
+            rng=seed,
+            maxiter=10**9,
+            tol=0,
+            atol=0,
+            vectorized=True,
+            updating="deferred",
+            polish=False,  # L-BFGS-B's finite differences would bypass the batch counter
+        )
+    except BudgetSpent:
+        pass
+
+
+METHODS = {
+    "cemopt": lambda c, x0, s: run_cemopt(c, x0, s, bounded=False),
+    "cemopt-bounded": lambda c, x0, s: run_cemopt(c, x0, s, bounded=True),
+    "pycma-ipop": run_pycma_ipop,
+    "scipy-de": run_scipy_de,
+}
+
+
+def run_one(method: str, fid: int, iid: int, d: int) -> dict[str, Any]:
+    import ioh
+
+    problem = ioh.get_problem(fid, instance=iid, dimension=d, problem_class=ioh.ProblemClass.BBOB)
+    counter = Counter(problem, budget=10_000 * d)
+    cpu = time.process_time()
+    METHODS[method](counter, start(fid, iid, d), seed_of(fid, iid, d))
+    cpu = time.process_time() - cpu
+    return {
+        "method": method,
+        "function": fid,
+        "instance": iid,
+        "dim": d,
+        "evaluations": counter.count,
+        "precision": counter.best,
+        "hits": counter.hits.tolist(),
+        "solved": bool(counter.hits[-1] >= 0),
+        "cpu_s": cpu,
+    }
+
+
+# ------------------------------------------------------------------------ report
+def summarise(records: list[dict[str, Any]], methods: list[str], dims: list[int]) -> str:
+    lines = []
+    for d in dims:
+        at_d = [r for r in records if r["dim"] == d]
+        runs = {(r["method"], r["function"], r["instance"]): r for r in at_d}
+        keys = sorted({(r["function"], r["instance"]) for r in at_d})
+        lines.append(f"\n### d = {d} ({len(keys)} function-instance pairs, budget {10_000 * d})\n")
+        lines.append(
+            "| method | solved to 1e-8 | multimodal solved | ECDF area (targets x log-evals) "
+            "| median evals ratio to pycma-ipop (both solve) | CPU us/eval |"
+        )
+        lines.append("|---|---|---|---|---|---|")
+        for m in methods:
+            mine = [runs[(m, *k)] for k in keys if (m, *k) in runs]
+            if not mine:
+                continue
+            solved = sum(r["solved"] for r in mine)
+            multi = sum(r["solved"] for r in mine if r["function"] in MULTIMODAL)
+            n_multi = sum(r["function"] in MULTIMODAL for r in mine)
+            ratios = [
+                runs[(m, *k)]["hits"][-1] / runs[("pycma-ipop", *k)]["hits"][-1]
+                for k in keys
+                if (m, *k) in runs
+                and ("pycma-ipop", *k) in runs
+                and runs[(m, *k)]["solved"]
+                and runs[("pycma-ipop", *k)]["solved"]
+            ]
+            ratio = f"{np.median(ratios):.2f} ({len(ratios)} runs)" if ratios else "-"
+            cpu = 1e6 * sum(r["cpu_s"] for r in mine) / max(1, sum(r["evaluations"] for r in mine))
+            area = ecdf_area(mine, d)
+            lines.append(
+                f"| {m} | {solved} / {len(mine)} | {multi} / {n_multi} | {area:.3f} | "
+                f"{ratio} | {cpu:.0f} |"
+            )
+        lines.append("")
+        lines.append("| solved per function | " + " | ".join(f"f{f}" for f in FUNCTIONS) + " |")
+        lines.append("|---|" + "---|" * len(FUNCTIONS))
+        for m in methods:
+            row = []
+            for f in FUNCTIONS:
+                mine = [r for (mm, ff, _), r in runs.items() if mm == m and ff == f]
+                row.append(f"{sum(r['solved'] for r in mine)}" if mine else "-")
+            lines.append(f"| {m} | " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def ecdf(records: list[dict[str, Any]], d: int) -> tuple[np.ndarray, np.ndarray]:
+    """Share of (run, target) pairs reached by ``evals / d`` on a log grid."""
+    grid = np.logspace(0, 4, 201)  # evals / d from 1 to the budget 10^4
+    hits = np.array([r["hits"] for r in records], dtype=float)  # (runs, targets)
+    hits[hits < 0] = np.inf
+    reached = (hits[:, :, None] / d <= grid[None, None, :]).mean(axis=(0, 1))
+    return grid, reached
+
+
+def ecdf_area(records: list[dict[str, Any]], d: int) -> float:
+    """Mean ECDF value over the log grid: 1 = every target at the first evaluation."""
+    _, reached = ecdf(records, d)
+    return float(reached.mean())
+
+
+def plot(records: list[dict[str, Any]], methods: list[str], dims: list[int], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(dims), figsize=(4 * len(dims), 3.4), squeeze=False)
+    for ax, d in zip(axes[0], dims, strict=True):
+        for m in methods:
+            mine = [r for r in records if r["dim"] == d and r["method"] == m]
+            if mine:
+                grid, reached = ecdf(mine, d)
+                ax.step(grid, reached, where="post", label=m)
+        ax.set_xscale("log")
+        ax.set_ylim(0, 1)
+        ax.set_xlabel("evaluations / d")
+        ax.set_title(f"BBOB f1-f24, d = {d}, 51 targets")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("share of (run, target) pairs reached")
+    axes[0][-1].legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dims", type=int, nargs="+", default=[2, 5, 10, 20])
+    parser.add_argument("--instances", type=int, default=5)
+    parser.add_argument("--functions", type=int, nargs="+", default=list(FUNCTIONS))
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--plot", type=Path, default=None)
+    args = parser.parse_args()
+
+    from importlib.metadata import version
+
+    import cma
+
+    jobs = [
+        (m, f, i, d)
+        for d in args.dims
+        for f in args.functions
+        for i in range(1, args.instances + 1)
+        for m in args.methods
+    ]
+    print(
+        f"# cemopt {ce.__version__}, pycma {cma.__version__}, ioh {version('ioh')}, "
+        f"scipy {scipy.__version__}, numpy {np.__version__}, python {platform.python_version()}; "
+        f"{platform.processor() or platform.machine()}; {len(jobs)} runs, {args.workers} workers"
+    )
+    wall = time.perf_counter()
+    if args.workers > 1:
+        with ProcessPoolExecutor(args.workers) as pool:
+            records = list(pool.map(run_one, *zip(*jobs, strict=True), chunksize=4))
+    else:
+        records = [run_one(*job) for job in jobs]
+    print(summarise(records, args.methods, args.dims))
+    print(f"\n# wall time {time.perf_counter() - wall:.0f} s")
+    if args.out:
+        args.out.write_text(
+            json.dumps(
+                {
+                    "args": vars(args) | {"out": str(args.out), "plot": str(args.plot)},
+                    "records": records,
+                }
+            )
+        )
+    if args.plot:
+        plot(records, args.methods, args.dims, args.plot)
+
+
+if __name__ == "__main__":
+    main()
