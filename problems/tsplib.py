@@ -50,6 +50,7 @@ array([[0, 3, 5],
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from dataclasses import dataclass
 from os import PathLike
@@ -113,6 +114,8 @@ COORDINATE_LIMIT = 1e12
 # TSPLIB95 documentation, section 2.4 (GEO): these exact constants, not math.pi.
 _GEO_PI = 3.141592
 _GEO_RRR = 6378.388
+# a whole number as a tour file writes it (ASCII digits only: no "1_000", no "\u0661")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
 @dataclass(frozen=True, eq=False)
@@ -456,6 +459,14 @@ def path_stem(path: Path) -> str:
 def read_tour(path: str | PathLike) -> np.ndarray:
     """Read a TSPLIB ``.tour`` file: the TOUR_SECTION as 0-based node indices.
 
+    The file holds ``KEY : value`` headers (NAME, COMMENT, TYPE, DIMENSION; others
+    are ignored, and TYPE and DIMENSION may repeat only with the same value), then
+    ``TOUR_SECTION``: whole node numbers ``1..n``, each once, however they wrap across
+    lines, ended by ``-1``. TSPLIB95 allows a second ``-1`` (the end of the section)
+    and an ``EOF`` line; both are optional, and nothing else may follow the tour.
+    ``TYPE``, when given, must be ``TOUR``; ``DIMENSION``, when given, must equal the
+    number of nodes.
+
     Parameters
     ----------
     path : str or path-like
@@ -468,8 +479,11 @@ def read_tour(path: str | PathLike) -> np.ndarray:
     Raises
     ------
     ValueError
-        No TOUR_SECTION, no ``-1`` terminator, a count that differs from DIMENSION,
-        or nodes that are not a permutation.
+        Naming the file, the line and what was expected: an empty file, no
+        TOUR_SECTION, a token that is not a whole number, no ``-1`` terminator, a node
+        outside ``1..n``, a node repeated or missing, a count that differs from
+        DIMENSION, a second tour or other text after the ``-1``, TYPE or DIMENSION
+        repeated with another value.
 
     Examples
     --------
@@ -480,26 +494,110 @@ def read_tour(path: str | PathLike) -> np.ndarray:
     array([0, 2, 1])
     """
     source = _Lines(path)
-    headers, sections, starts = _split(source)
-    if "TOUR_SECTION" not in sections:
+    if not source.lines:
+        raise source.error(1, "expected a TSPLIB tour file, but the file is empty")
+    rows = iter(source.lines)
+    headers: dict[str, tuple[int, str]] = {}
+    section: tuple[int, str] | None = None  # the TOUR_SECTION line and what follows it there
+    for number, line in rows:
+        keyword = _keyword(line)
+        if keyword is None:
+            raise source.error(
+                number, f"expected a 'KEY : value' header or TOUR_SECTION, got {line!r}"
+            )
+        key, value = keyword
+        if key == "TOUR_SECTION":
+            section = number, value
+            break
+        if key == "EOF" or key.endswith("_SECTION"):
+            raise source.error(number, f"expected TOUR_SECTION before {key}")
+        if key in ("TYPE", "DIMENSION") and key in headers and headers[key][1] != value:
+            raise source.error(
+                number,
+                f"{key} repeats with another value: {value!r} here, {headers[key][1]!r} on "
+                f"line {headers[key][0]}",
+            )
+        headers.setdefault(key, (number, value))
+    if section is None:
         raise source.error(source.last, "expected a TOUR_SECTION")
-    values, lines = _number_stream(source, sections["TOUR_SECTION"])
-    end = np.flatnonzero(values == -1)
-    if end.size == 0:
-        where = int(lines[-1]) if lines.size else starts["TOUR_SECTION"]
-        raise source.error(where, "expected -1 to end the TOUR_SECTION")
-    nodes = values[: end[0]]
-    where = int(lines[end[0]])
-    if not np.all(nodes == np.round(nodes)):
-        raise source.error(where, "expected integer node numbers in TOUR_SECTION")
-    tour = nodes.astype(np.int64) - 1
-    if "DIMENSION" in headers:
-        n = _dimension(source, lambda key: headers[key], 1)
-        if tour.size != n:
-            raise source.error(where, f"TOUR_SECTION has {tour.size} nodes; expected {n}")
-    if not np.array_equal(np.sort(tour), np.arange(tour.size)):
-        raise source.error(where, f"expected each node 1..{tour.size} once in TOUR_SECTION")
-    return tour
+    if "TYPE" in headers and headers["TYPE"][1].upper() != "TOUR":
+        raise source.error(headers["TYPE"][0], f"expected TYPE TOUR, got {headers['TYPE'][1]!r}")
+    n = _dimension(source, lambda key: headers[key], 1) if "DIMENSION" in headers else None
+
+    def tokens():  # (line, token) through the rest of the file, the section line first
+        yield from ((section[0], token) for token in section[1].split())
+        for number, line in rows:
+            yield from ((number, token) for token in line.split())
+
+    stream = tokens()
+    nodes: list[int] = []
+    lines: list[int] = []
+    end = None  # the line of the tour's -1
+    for number, token in stream:
+        if token.upper() == "EOF":
+            raise source.error(
+                number, f"expected -1 to end the tour before EOF ({len(nodes)} nodes read)"
+            )
+        if not _INTEGER.fullmatch(token):
+            raise source.error(
+                number, f"expected a whole node number or -1 in TOUR_SECTION, got {token!r}"
+            )
+        if int(token) == -1:
+            end = number
+            break
+        nodes.append(int(token))
+        lines.append(number)
+    if end is None:
+        raise source.error(
+            lines[-1] if lines else section[0],
+            f"expected -1 to end the tour in TOUR_SECTION, but the file ends after "
+            f"{len(nodes)} nodes",
+        )
+    closed = False  # after the tour: one more -1 (the end of the section), then EOF or nothing
+    for number, token in stream:
+        if token == "-1" and not closed:
+            closed = True
+            continue
+        if token.upper() == "EOF":
+            break
+        other = "another tour" if _INTEGER.fullmatch(token) else repr(token)
+        raise source.error(
+            number,
+            f"expected EOF or the end of the file after the tour's -1, got {other} "
+            "(a tour file holds one tour)",
+        )
+
+    if n is not None and len(nodes) > n:
+        raise source.error(
+            lines[n],
+            f"TOUR_SECTION has {len(nodes)} nodes; expected {n} for DIMENSION {n} (line "
+            f"{headers['DIMENSION'][0]}): node {n + 1} of the tour is on this line",
+        )
+    size = len(nodes) if n is None else n
+    allowed = f"1..{size}" + (
+        f" (DIMENSION {n}, line {headers['DIMENSION'][0]})"
+        if n is not None
+        else f" (the tour has {size} nodes and the file no DIMENSION)"
+    )
+    first: dict[int, int] = {}
+    for node, number in zip(nodes, lines, strict=True):
+        if not 1 <= node <= size:
+            raise source.error(number, f"expected a node number in {allowed}, got {node}")
+        if node in first:
+            raise source.error(
+                number,
+                f"expected each node once, but node {node} repeats (first on line {first[node]})",
+            )
+        first[node] = number
+    if len(nodes) != size:  # fewer: in range and never repeated, so some are missing
+        missing = itertools.islice((k for k in range(1, size + 1) if k not in first), 5)
+        shown = ", ".join(map(str, missing)) + (", ..." if size - len(nodes) > 5 else "")
+        raise source.error(
+            end,
+            f"TOUR_SECTION has {len(nodes)} nodes; expected {size} for DIMENSION {n} (line "
+            f"{headers['DIMENSION'][0]}): missing {shown}",
+        )
+    return np.array(nodes, dtype=np.int64) - 1
 
 
 # ------------------------------------------------------------------- CVRPLIB
@@ -635,10 +733,9 @@ def _distances(
 
 def _dimension(source: _Lines, header: Any, minimum: int) -> int:
     dim_line, dim_text = header("DIMENSION")
-    try:
-        n = int(dim_text or "")
-    except ValueError:
-        raise source.error(dim_line, f"expected an integer DIMENSION, got {dim_text!r}") from None
+    if not _INTEGER.fullmatch(dim_text or ""):  # int() would take "1_6" and non-ASCII digits
+        raise source.error(dim_line, f"expected an integer DIMENSION, got {dim_text!r}")
+    n = int(dim_text)
     if n < minimum:
         raise source.error(dim_line, f"expected DIMENSION >= {minimum}, got {n}")
     return n

@@ -1,4 +1,4 @@
-"""The TSPLIB and CVRPLIB readers fuzzed: seeded mutations of the real files shipped in
+"""The TSPLIB, tour and CVRPLIB readers fuzzed: seeded mutations of the real files shipped in
 tests/data. Every mutated file must parse to the same data as the original or raise one
 ``ValueError`` that names the file (never a KeyError, TypeError, IndexError or a
 message in numpy's words).
@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from conftest import TEST_DATA
 
-from cemopt.problems.tsplib import read_cvrplib, read_tsplib
+from cemopt.problems.tsplib import read_cvrplib, read_tour, read_tsplib
 from cemopt.problems.vrp import CVRP
 
 TSPLIB_FILES = ["tsp/eil51.tsp", "tsp/burma14.tsp", "tsp/gr17.tsp", "tsp/bayg29.tsp",
@@ -181,3 +181,108 @@ def test_cvrp_from_vrplib_fuzzed_raises_only_value_errors_naming_the_file(tmp_pa
         np.testing.assert_array_equal(problem.distances, reference.distances)
         np.testing.assert_array_equal(problem.demands, reference.demands)
         assert problem.optimum in (None, reference.optimum)
+
+
+# --------------------------------------------------------------------------- tours
+TOUR_FILES = ["ulysses16.opt.tour", "eil51.opt.tour", "a280.opt.tour", "ch130.opt.tour",
+              "kroA100.opt.tour"]  # fmt: skip  # one line / one per line; a280, ch130: no EOF
+
+
+def _node_tokens(lines: list[str]) -> list[tuple[int, int]]:
+    """(line, token) of every node of the tour: after TOUR_SECTION, before the -1."""
+    start = next(i for i, line in enumerate(lines) if line.strip().upper() == "TOUR_SECTION")
+    found = []
+    for i in range(start + 1, len(lines)):
+        for t, token in enumerate(lines[i].split()):
+            if token == "-1":
+                return found
+            found.append((i, t))
+    raise AssertionError("the shipped tour has no -1")
+
+
+def mutate_tour(text: str, tour: np.ndarray, rng: np.random.Generator):
+    """A seeded mutation of a tour file, its name and what it must give: ``("same",
+    tour)`` (that tour, or a ValueError if the file broke), ``("tour", tour)`` (exactly
+    that tour: the file is valid) or ``("error", None)`` (a ValueError).
+
+    Half are the generic mutations of :func:`mutate`; the others edit the tour itself:
+    two nodes swapped (another valid tour), the nodes re-wrapped across lines, TSPLIB's
+    second -1, the EOF line dropped (all valid), a node replaced by another one, by 0,
+    by n + 1 or by -2, an EOF or a second tour inside or after it (all errors)."""
+    if rng.random() < 0.5:
+        mutated, kind = mutate(text, rng)
+        return mutated, kind, ("same", tour)
+    lines = text.split("\n")
+    nodes = _node_tokens(lines)
+    n = len(nodes)
+    kind = str(rng.choice(["swap", "rewrap", "double-end", "no-eof", "replace", "range",
+                           "inner-eof", "second-tour"]))  # fmt: skip
+    cells = [line.split() for line in lines]
+    expect: tuple[str, np.ndarray | None] = ("error", None)
+    if kind == "swap":
+        a, b = rng.choice(n, size=2, replace=False)
+        (ia, ta), (ib, tb) = nodes[a], nodes[b]
+        cells[ia][ta], cells[ib][tb] = cells[ib][tb], cells[ia][ta]
+        swapped = tour.copy()
+        swapped[[a, b]] = swapped[[b, a]]
+        expect = ("tour", swapped)
+    elif kind == "rewrap":
+        first, last = nodes[0][0], nodes[-1][0]
+        flat = [cells[i][t] for i, t in nodes]
+        cuts = np.sort(rng.choice(np.arange(1, n), size=int(rng.integers(0, 6)), replace=False))
+        wrapped = [" ".join(part) for part in np.split(np.array(flat), cuts)]
+        rest = cells[last][nodes[-1][1] + 1 :]  # the -1 when it shares the last line
+        cells[first : last + 1] = [w.split() for w in wrapped[:-1]] + [wrapped[-1].split() + rest]
+        expect = ("tour", tour)
+    elif kind == "double-end":
+        end = next(i for i, c in enumerate(cells) if "-1" in c)
+        cells.insert(end + 1, ["-1"])
+        expect = ("tour", tour)
+    elif kind == "no-eof":
+        cells = [c for c in cells if [w.upper() for w in c] != ["EOF"]]
+        expect = ("tour", tour)
+    elif kind in ("replace", "range"):
+        i, t = nodes[int(rng.integers(n))]
+        old = int(cells[i][t])
+        if kind == "replace":
+            new = int(rng.choice([k for k in range(1, n + 1) if k != old]))
+        else:
+            new = int(rng.choice([0, n + 1, -2, 10**30]))
+        cells[i][t] = str(new)
+    elif kind == "inner-eof":
+        i, t = nodes[int(rng.integers(n))]
+        cells[i].insert(t, "EOF")
+    elif kind == "second-tour":
+        end = next(i for i, c in enumerate(cells) if "-1" in c)
+        cells.insert(end + 1, [str(k) for k in rng.permutation(n) + 1] + ["-1"])
+    return "\n".join(" ".join(c) for c in cells), kind, expect
+
+
+@pytest.mark.parametrize("name", TOUR_FILES)
+def test_tour_reader_fuzzed(name, tmp_path):
+    original = TEST_DATA / "tsplib" / "tsp" / name
+    reference = read_tour(original)
+    assert sorted(reference) == list(range(len(reference)))
+    text = original.read_text()
+    rng = np.random.default_rng(4)
+    outcome: Counter = Counter()
+    for k in range(N_MUTATIONS):
+        mutated, kind, (rule, expected) = mutate_tour(text, reference, rng)
+        path = tmp_path / f"m{k}.tour"
+        path.write_bytes(mutated.encode("utf-8"))
+        try:
+            result = read_tour(path)
+        except ValueError as exc:
+            message = str(exc)
+            assert message.startswith(f"{path}, line "), (kind, message)
+            assert "\n" not in message, (kind, message)
+            assert rule != "tour", (kind, message)  # a valid file must not be refused
+            outcome["ValueError"] += 1
+            continue
+        # any other exception escapes and fails the test, showing the mutation
+        assert rule != "error", (kind, mutated)
+        assert result.dtype == np.int64 and np.array_equal(result, expected), (kind, mutated)
+        outcome["same data" if rule == "same" else "the edited tour"] += 1
+    assert sum(outcome.values()) == N_MUTATIONS
+    assert outcome["ValueError"] > 20 and outcome["same data"] > 20, outcome
+    assert outcome["the edited tour"] > 10, outcome

@@ -264,13 +264,125 @@ def test_malformed_files(tmp_path, body, message):
         read_tsplib(_write(tmp_path, body))
 
 
-def test_malformed_tour(tmp_path):
-    path = _write(tmp_path, "DIMENSION: 3\nTOUR_SECTION\n1 2 3\nEOF\n", "t.tour")
-    with pytest.raises(ValueError, match=re.escape("line 3: expected -1 to end the TOUR_SECTION")):
+TOUR_HEAD = "NAME : t\nTYPE : TOUR\nDIMENSION : 4\nTOUR_SECTION\n"  # lines 1-4
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("", "line 1: expected a TSPLIB tour file, but the file is empty"),
+        (" \n\t\n", "line 1: expected a TSPLIB tour file, but the file is empty"),
+        (TOUR_HEAD + "1 2 3 4\nEOF\n", "line 6: expected -1 to end the tour before EOF (4 nodes"),
+        (
+            TOUR_HEAD + "1 2\n3 4\n",
+            "line 6: expected -1 to end the tour in TOUR_SECTION, but the file ends after 4 nodes",
+        ),
+        (
+            TOUR_HEAD,
+            "line 4: expected -1 to end the tour in TOUR_SECTION, but the file ends after 0",
+        ),
+        (
+            TOUR_HEAD + "1 2 2 4 -1\n",
+            "line 5: expected each node once, but node 2 repeats (first on line 5)",
+        ),
+        (
+            TOUR_HEAD + "1 2\n4\n2 -1\n",
+            "line 7: expected each node once, but node 2 repeats (first on line 5)",
+        ),
+        (
+            TOUR_HEAD + "1 2 3 5 -1\n",
+            r"line 5: expected a node number in 1..4 (DIMENSION 4, line 3), got 5",
+        ),
+        (
+            TOUR_HEAD + "1 0 2 3 -1\n",
+            r"line 5: expected a node number in 1..4 (DIMENSION 4, line 3), got 0",
+        ),
+        (
+            TOUR_HEAD + "1 2 -3 4 -1\n",
+            "line 5: expected a node number in 1..4 (DIMENSION 4, line 3), got -3",
+        ),
+        (
+            TOUR_HEAD + "1 2 4 -1\n",
+            "line 5: TOUR_SECTION has 3 nodes; expected 4 for DIMENSION 4 (line 3): missing 3",
+        ),
+        (
+            TOUR_HEAD + "1 2 3 4 1 -1\n",
+            "line 5: TOUR_SECTION has 5 nodes; expected 4 for DIMENSION 4 (line 3): node 5 of "
+            "the tour is on this line",
+        ),
+        ("TOUR_SECTION\n1 2 3 1 -1\n", "line 2: expected each node once, but node 1 repeats"),
+        (
+            "TOUR_SECTION\n1 2 4 -1\n",
+            "line 2: expected a node number in 1..3 (the tour has 3 nodes and the file no "
+            "DIMENSION), got 4",
+        ),
+        (
+            TOUR_HEAD + "1 2.0 3 4 -1\n",
+            "line 5: expected a whole node number or -1 in TOUR_SECTION, got '2.0'",
+        ),
+        (
+            TOUR_HEAD + "1 2 3 x4 -1\n",
+            "line 5: expected a whole node number or -1 in TOUR_SECTION, got 'x4'",
+        ),
+        (
+            TOUR_HEAD + "1 2\nthree 4 -1\n",
+            "line 6: expected a whole node number or -1 in TOUR_SECTION, got 'three'",
+        ),
+        (
+            TOUR_HEAD + "1 2 1_0 4 -1\n",
+            "line 5: expected a whole node number or -1 in TOUR_SECTION, got '1_0'",
+        ),
+        (
+            TOUR_HEAD + "1 2 3 4 -1\n4 3 2 1 -1\n-1\n",
+            "line 6: expected EOF or the end of the file after the tour's -1, got another tour",
+        ),
+        (
+            TOUR_HEAD + "1 2 3 4 -1\n-1\nCOMMENT : late\n",
+            "line 7: expected EOF or the end of the file after the tour's -1, got 'COMMENT'",
+        ),
+        (
+            "NAME : t\nTYPE : TOUR\nDIMENSION : 5\nDIMENSION : 4\nTOUR_SECTION\n1 2 3 4 -1\n",
+            "line 4: DIMENSION repeats with another value: '4' here, '5' on line 3",
+        ),
+        ("NAME : t\nTYPE : TSP\nTOUR_SECTION\n1 2 -1\n", "line 2: expected TYPE TOUR, got 'TSP'"),
+        ("NAME : t\nDIMENSION : 2\n", "line 2: expected a TOUR_SECTION"),
+        (
+            "NAME : t\n1 2 -1\n",
+            r"line 2: expected a 'KEY : value' header or TOUR_SECTION, got '1 2 -1'",
+        ),
+        ("NAME : t\nEOF\nTOUR_SECTION\n1 -1\n", "line 2: expected TOUR_SECTION before EOF"),
+        (
+            "NAME : t\nNODE_COORD_SECTION\n1 0 0\n",
+            "line 2: expected TOUR_SECTION before NODE_COORD_SECTION",
+        ),
+        (
+            "DIMENSION : four\nTOUR_SECTION\n1 -1\n",
+            "line 1: expected an integer DIMENSION, got 'four'",
+        ),
+        ("DIMENSION : 0\nTOUR_SECTION\n-1\n", "line 1: expected DIMENSION >= 1, got 0"),
+        ("DIMENSION : 2\nTOUR_SECTION\n1 2 -1\n", None),  # valid: EOF is optional
+    ],
+    ids=lambda v: v if v is None or len(v) < 40 else v[:40],
+)
+def test_malformed_tour(tmp_path, body, message):
+    path = _write(tmp_path, body, "t.tour")
+    if message is None:
+        np.testing.assert_array_equal(read_tour(path), [0, 1])
+        return
+    with pytest.raises(ValueError, match=f"^{re.escape(str(path))}, {re.escape(message)}"):
         read_tour(path)
-    path = _write(tmp_path, "DIMENSION: 3\nTOUR_SECTION\n1 2 2 -1\n", "t.tour")
-    with pytest.raises(ValueError, match="expected each node 1..3 once"):
-        read_tour(path)
+
+
+def test_tour_variants_that_say_the_same_tour(tmp_path):
+    tour = [0, 2, 3, 1]
+    for body in [
+        "TYPE: TOUR\nDIMENSION: 4\nTOUR_SECTION\n1 3\n4\n2 -1\nEOF\n",
+        "TYPE : TOUR\nDIMENSION : 4\nTOUR_SECTION\n1\n3\n4\n2\n-1\n-1\nEOF\n",  # TSPLIB's -1 -1
+        "type\ttour\r\nDIMENSION\t4\r\nTOUR_SECTION 1 3 4 2 -1\r\n",  # tabs, CRLF, no EOF
+        "DIMENSION : 4\nDIMENSION : 4\nTOUR_SECTION\n\n1 3\n\n4 2\n-1\nEOF\nwhatever\n",
+        "TOUR_SECTION\n+1 03 4 2 -1\n",  # no DIMENSION: the tour's own length
+    ]:
+        np.testing.assert_array_equal(read_tour(_write(tmp_path, body, "t.tour")), tour)
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e200", "2e12"])
@@ -362,5 +474,5 @@ def test_malformed_tour_dimension_names_the_file(tmp_path):
     with pytest.raises(ValueError, match=r"t\.tour, line 1: expected an integer DIMENSION"):
         read_tour(path)
     path = _write(tmp_path, "DIMENSION: 3\nTOUR_SECTION\n1 2 inf -1\nEOF\n", "t.tour")
-    with pytest.raises(ValueError, match=r"t\.tour, line 3: expected a number that is finite"):
+    with pytest.raises(ValueError, match=r"t\.tour, line 3: expected a whole node .*, got 'inf'"):
         read_tour(path)
