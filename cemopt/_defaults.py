@@ -26,6 +26,16 @@ def scales_adaptively(family: Any) -> bool:
     return capabilities(family)["variance_scaling"]
 
 
+def shifts_its_mean(family: Any) -> bool:
+    """Whether the anticipated mean shift applies: a ``mean`` vector of length ``dim``
+    and no bounds (a moved sample must stay a valid point of the family)."""
+    mean = getattr(family, "mean", None)
+    dim = getattr(family, "dim", None)
+    if not isinstance(dim, (int, np.integer)) or np.shape(mean) != (int(dim),):
+        return False
+    return getattr(family, "lower", None) is None and getattr(family, "upper", None) is None
+
+
 def default_elite_frac(family: Any) -> float:
     """0.2 for Gaussian families that scale adaptively, 0.1 otherwise."""
     return 0.2 if scales_adaptively(family) else 0.1
