@@ -269,14 +269,30 @@ def check_fingerprint(saved: Any, family: Any, path: str | os.PathLike, what: st
 
 
 def restore_family(family: Any, params: Any, path: str | os.PathLike, what: str) -> Any:
-    """``family.with_params(params)``, with any refusal reported against the file."""
+    """``family.with_params(params)``, with any refusal reported against the file.
+
+    The restored family must keep ``family``'s kind, dimension and bounds (its
+    parameters may change shape: a mixture may have gained components). Some families
+    take parameters of any length (an ``Exponential`` given 4 means is a 4-d family),
+    so a saved vector of the wrong length would otherwise resume a run of another
+    dimension.
+    """
     try:
-        return family.with_params(params)
+        restored = family.with_params(params)
     except Exception as exc:  # the family's own validation, whatever it raises
         raise CheckpointError(
             f"{path}: the saved {what} parameters are not valid for "
             f"{type(family).__name__} ({type(exc).__name__}: {exc})."
         ) from None
+    before, after = family_fingerprint(family), family_fingerprint(restored)
+    for name in ("kind", "dim", "bounds"):
+        if not _same(before[name], after[name]):
+            raise CheckpointError(
+                f"{path}: the saved {what} parameters do not fit the {type(family).__name__} "
+                f"of dimension {before['dim']}: restored, they give kind {after['kind']!r}, "
+                f"dimension {after['dim']}{'' if name != 'bounds' else ', other bounds'}."
+            )
+    return restored
 
 
 # ------------------------------------------------------------------ schema checking
@@ -367,7 +383,8 @@ class Reader:
 
 
 def check_sample_shape(value: Any, family: Any, path: str | os.PathLike, what: str) -> None:
-    """``value`` must look like one sample of ``family`` (shape, and keys for a dict)."""
+    """``value`` must look like one sample of ``family``: shape, keys for a dict, and
+    finite numbers (no family draws NaN or infinity)."""
     probe = family.sample(1, np.random.default_rng(0))
 
     def fail(detail: str) -> CheckpointError:
@@ -381,9 +398,17 @@ def check_sample_shape(value: Any, family: Any, path: str | os.PathLike, what: s
         for name in probe:
             if np.shape(value[name]) != np.shape(probe[name])[1:]:
                 raise fail(f"{name!r} has shape {np.shape(value[name])}")
+            _check_finite(value[name], fail, f"{name!r} ")
         return
     if not isinstance(value, np.ndarray) or value.shape != np.shape(probe)[1:]:
         raise fail(f"shape {np.shape(value)}, expected {np.shape(probe)[1:]}")
+    _check_finite(value, fail, "")
+
+
+def _check_finite(value: Any, fail: Any, label: str) -> None:
+    array = np.asarray(value)
+    if array.dtype.kind in "fc" and not np.all(np.isfinite(array)):
+        raise fail(f"{label}holds NaN or infinite values")
 
 
 # -------------------------------------------------------------------------- helpers
