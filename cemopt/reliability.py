@@ -58,6 +58,8 @@ __all__ = ["ReliabilityResult", "failure_probability"]
 _AGREEMENT_Z = 4.0
 #: from this many inputs on, "auto" proposals are von Mises-Fisher-Nakagami mixtures
 _HIGH_DIMENSION = 20
+#: default samples per level per input (above 400 inputs, where it exceeds 2000)
+_SAMPLES_PER_INPUT = 5
 
 
 @dataclass(frozen=True, eq=False)
@@ -226,8 +228,9 @@ def failure_probability(
         mixture (``"auto"`` from 20 inputs on, where a Gaussian component's ``d (d +
         3) / 2`` parameters need more samples than a level has).
     n_samples : int, optional
-        Samples per level of each run. Default: 2000 (1000 missed the smaller regions
-        of the four-branch system in 4 of 10 runs, 2000 in none); with ``max_evals``,
+        Samples per level of each run. Default: ``max(2000, 5 d)`` (1000 missed the
+        smaller regions of the four-branch system in 4 of 10 runs, 2000 in none; in
+        1000 dimensions 2000 stalled every run, 5000 converged); with ``max_evals``,
         an eighth of each run's share of it, between 100 and 2000.
     n_final : int, optional
         Final samples of each run. Default: ``10 n_samples``; with ``max_evals``, what
@@ -301,7 +304,12 @@ def failure_probability(
     d = transform.dim
     budget = None if max_evals is None else check_int(max_evals, "max_evals", minimum=1) // runs
     if n_samples is None:
-        n_samples = 2000 if budget is None else int(np.clip(budget // 8, 100, 2000))
+        # the directional fits need samples in proportion to the dimension
+        n_samples = (
+            max(2000, _SAMPLES_PER_INPUT * d)
+            if budget is None
+            else int(np.clip(budget // 8, 100, 2000))
+        )
     n_samples = check_int(n_samples, "n_samples", minimum=10)
     if n_final is None and budget is None:
         n_final = 10 * n_samples
