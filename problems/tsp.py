@@ -723,8 +723,9 @@ def solve(
         n_samples = max(100, 5 * n * n) if plain else max(500, 5 * n)
     if elite_frac is None:
         elite_frac = 0.01 if plain else 0.1
-        n_samples_checked = check_int(n_samples, "n_samples", minimum=1)
-        elite_frac = max(elite_frac, 1.0 / n_samples_checked)  # at least one elite tour
+        # at least one elite tour, and one tour outside the elite
+        n_samples_checked = check_int(n_samples, "n_samples", minimum=2)
+        elite_frac = max(elite_frac, 1.0 / n_samples_checked)
     if smoothing is None:
         smoothing = 0.3
     if patience is None:

@@ -12,6 +12,7 @@ import re
 
 import numpy as np
 import pytest
+from conftest import TEST_DATA
 
 from cemopt.cli import main
 
@@ -176,3 +177,38 @@ def test_compare_shows_why_runs_failed_and_exits_1(capsys):
     )
     assert main([*argv, "--json"]) == 1
     assert json.loads(capsys.readouterr().out)["errors"] == 2
+
+
+BURMA = str(TEST_DATA / "tsplib" / "tsp" / "burma14.tsp")
+P16 = str(TEST_DATA / "cvrplib" / "P-n16-k8.vrp")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["solve", "sphere", "--n-samples", "3"],
+         "`the elite fraction * --n-samples >= 1` must hold (at least one elite sample), but "
+         "got the elite fraction 0.2 (which this command fixes; no option sets it), "
+         "--n-samples 3. Give --n-samples 5 or more."),
+        (["solve", "rosenbrock", "--n-samples", "1"], "Give --n-samples 5 or more."),
+        (["solve", "vrp", P16, "--n-samples", "2"],
+         "but got the elite fraction 0.01 (which this command fixes; no option sets it), "
+         "--n-samples 2. Give --n-samples 100 or more."),
+        (["solve", "tsp", BURMA, "--n-samples", "1"],
+         "`--n-samples >= 2` must hold, but got --n-samples 1."),
+        (["solve", "vrp", P16, "--max-vehicles", "2"],
+         "`--max-vehicles * the file's CAPACITY` must cover the total demand, but got "
+         "--max-vehicles 2, the file's CAPACITY 35, total demand 246."),
+        (["solve", "maxcut", "--n", "20", "--m", "2"],
+         "`--c >= the largest within-block weight b * (--n - --m) / --m` must hold for the "
+         "optimum to be known, but got --c 1.0, the largest within-block weight b 1.0 (which "
+         "this command fixes), --n 20, --m 2."),
+    ],
+)  # fmt: skip
+def test_errors_describe_parameters_the_command_fixes(capsys, argv, message):
+    """API parameters with no option in the subcommand (elite_frac, the two-block
+    graph's b, the file's capacity) are described, never named as API parameters."""
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("cemopt: error: ") and message in err, err
+    assert not re.search(r"elite_frac|n_samples|\bb=|capacity=|max_vehicles", err), err

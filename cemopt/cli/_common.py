@@ -42,11 +42,25 @@ _FLAG_ALIASES = {
 _POSITIONALS = {"file": "FILE", "network": "NETWORK", "problems": "PROBLEM", "model": "MODEL"}
 
 
+#: API parameters that a subcommand fixes without an option: what they are, in words,
+#: and what to add after their value
+_FIXED = {
+    "elite_frac": ("the elite fraction", " (which this command fixes; no option sets it)"),
+    "b": ("the largest within-block weight b", " (which this command fixes)"),
+    "capacity": ("the file's CAPACITY", ""),
+}
+
+
 def _flag_names(message: str, args: argparse.Namespace) -> str:
     """An error of the library in the words of the command line: each API parameter
     that an option of this subcommand sets is named by that option (`processing_rates`
-    -> `--rates`, n_samples=3 -> --n-samples 3)."""
+    -> `--rates`, n_samples=3 -> --n-samples 3); one the subcommand fixes without an
+    option is described (`elite_frac` -> the elite fraction, "which this command
+    fixes"), and an elite too small for --n-samples says how many samples it takes."""
     options = set(vars(args))
+    fixed = {name: words for name, words in _FIXED.items() if name not in options}
+    # the elite fraction in force, before its name is replaced
+    frac = re.search(r"\belite_frac=([0-9.eE+-]+)", message) if "elite_frac" in fixed else None
 
     def option(name: str) -> str | None:
         if name in _POSITIONALS and name in options:
@@ -57,14 +71,31 @@ def _flag_names(message: str, args: argparse.Namespace) -> str:
                 return "--" + flag.replace("_", "-")
         return None
 
+    def word(name: str) -> str:
+        return option(name) or (fixed[name][0] if name in fixed else name)
+
     def in_ticks(match: re.Match) -> str:
-        inner = re.sub(r"\b[A-Za-z_]\w*\b", lambda m: option(m[0]) or m[0], match[1])
+        inner = re.sub(r"\b[A-Za-z_]\w*\b", lambda m: word(m[0]), match[1])
         return f"`{inner}`"
 
+    def fixed_value(match: re.Match) -> str:
+        words, note = fixed[match[1]]
+        return f"{words} {match[2]}{note}"
+
     message = re.sub(r"`([^`]*)`", in_ticks, message)
-    return re.sub(
+    message = re.sub(
         r"\b([A-Za-z_]\w*)=", lambda m: f"{option(m[1])} " if option(m[1]) else m[0], message
     )
+    if fixed:
+        names = "|".join(map(re.escape, fixed))
+        message = re.sub(rf"\b({names})=([^\s,)]*[^\s,.)])", fixed_value, message)
+    if frac is not None and "--n-samples" in message and "elite" in message:
+        try:
+            need = math.ceil(round(1.0 / float(frac[1]), 9))
+        except (ValueError, ZeroDivisionError):
+            return message
+        message += f" Give --n-samples {need} or more."
+    return message
 
 
 def _one_line(exc: BaseException) -> str:
