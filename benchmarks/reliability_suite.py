@@ -580,7 +580,16 @@ def run_suite(args: argparse.Namespace) -> None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         payload = {"meta": meta, "summaries": summaries, "records": records}
         args.out.write_text(json.dumps(_clean(payload), indent=1))
-    wall = time.perf_counter() - wall
+    print_report(summaries, methods, sources, args)
+    print(f"# wall time {time.perf_counter() - wall:.0f} s; JSON: {args.out}")
+
+
+def print_report(
+    summaries: dict[str, dict[str, dict[str, Any]]],
+    methods: list[str],
+    sources: dict[str, str],
+    args: argparse.Namespace,
+) -> None:
     print(
         "# "
         + ", ".join(f"{k} {v}" for k, v in versions().items())
@@ -607,7 +616,39 @@ def run_suite(args: argparse.Namespace) -> None:
     print()
     print(detail_table(summaries, methods))
     print()
-    print(f"# wall time {wall:.0f} s; JSON: {args.out}")
+
+
+def merge_runs(args: argparse.Namespace) -> None:
+    """The report of saved runs: each file's (problem, method) rows replace those of
+    the files before it (a rerun of some methods or problems after a change)."""
+    rows: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    sources: dict[str, str] = {}
+    for path in args.merge:
+        payload = json.loads(Path(path).read_text())
+        sources.update(payload["meta"].get("openturns_models", {}))
+        fresh: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for record in payload["records"]:
+            # the JSON holds NaN as null (see _clean)
+            for key in ("estimate", "std_error", "cov"):
+                if key in record and record[key] is None:
+                    record[key] = math.nan
+            fresh.setdefault((record["problem"], record["method"]), []).append(record)
+        rows.update(fresh)
+        command = payload["meta"].get("command", "")
+        run_at = payload["meta"].get("versions", {}).get("commit", "?")
+        print(f"# {path}: {command}, run at commit {run_at} ({len(fresh)} problem-method pairs)")
+    methods = list(dict.fromkeys(m for _, m in rows))
+    order = ["cemopt", f"cemopt-{args.budget}", *OT_METHODS]
+    methods.sort(key=lambda m: order.index(m) if m in order else len(order))
+    summaries: dict[str, dict[str, dict[str, Any]]] = {}
+    for name in [n for n in PROBLEMS if any(p == n for p, _ in rows)]:
+        problem = PROBLEMS[name]()
+        summaries[name] = {
+            method: summarise(rows[(name, method)], problem, args.seeds)
+            for method in methods
+            if (name, method) in rows
+        }
+    print_report(summaries, methods, sources, args)
 
 
 def binomial_band(n: int, coverage: float = 0.95, level: float = 0.99) -> tuple[int, int]:
@@ -709,6 +750,13 @@ def main() -> None:
         help="after this many OpenTURNS timeouts in a row, skip the method's other seeds",
     )
     parser.add_argument("--out", type=Path, default=Path("benchmarks/out/reliability_suite.json"))
+    parser.add_argument(
+        "--merge",
+        nargs="+",
+        type=Path,
+        default=None,
+        help="print the report of saved JSON runs (later files replace earlier rows)",
+    )
     parser.add_argument("--coverage", action="store_true", help="run the coverage check instead")
     parser.add_argument("--coverage-seeds", type=int, default=200)
     parser.add_argument(
@@ -718,7 +766,9 @@ def main() -> None:
         "--coverage-out", type=Path, default=Path("benchmarks/out/reliability_coverage.json")
     )
     args = parser.parse_args()
-    if args.coverage:
+    if args.merge:
+        merge_runs(args)
+    elif args.coverage:
         run_coverage(args)
     else:
         run_suite(args)
