@@ -158,6 +158,7 @@ def run_dual_annealing(fn, d, seed, counter):
 #: cemopt with one default changed at a time: what each part of the defaults is for
 ABLATIONS = {
     "cemopt-no-scaling": {"variance_scaling": False},
+    "cemopt-no-mean-shift": {"mean_shift": False},
     "cemopt-no-restarts": {"restarts": 0},
     "cemopt-diagonal": {"diagonal": True},
     "cemopt-elite-0.1": {"elite_frac": 0.1},
