@@ -624,8 +624,10 @@ class CrossEntropy(CERun):
             if not opt.mean_shift:
                 raise r.fail(("mean_shift",), "none (mean_shift is off)", "a vector")
             shift = r.array("mean_shift")
-            if shift.shape != (int(family.dim),) or not np.all(np.isfinite(shift)):
-                raise r.fail(("mean_shift",), f"{int(family.dim)} finite numbers", shift.shape)
+            if shift.shape != (int(family.dim),):
+                raise r.fail(("mean_shift",), f"{int(family.dim)} numbers", shift.shape)
+            if not np.all(np.isfinite(shift)):
+                raise r.fail(("mean_shift",), "finite numbers", shift)
         opt._shift = None if shift is None else shift.astype(float)
         if len(opt._columns):
             if opt._columns.last("nfev") > nfev:

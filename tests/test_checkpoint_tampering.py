@@ -357,6 +357,14 @@ EDITS = {
     "history columns": (_set("history", "columns", value=["level"]), "its history columns are not"),
     "history layout": (_set("history", "extra", value={"mean": [2]}), "parameter history layout"),
     "history rows negative": (_set("history", "rows", value=-3), "'history/rows' must be"),
+    "mean shift of another length": (
+        _set("mean_shift", value=np.zeros(3)),
+        "'mean_shift' must be 2 numbers, but is \\(3,\\)",
+    ),
+    "mean shift not finite": (
+        _set("mean_shift", value=np.array([np.nan, 1.0])),
+        "'mean_shift' must be finite numbers, but is array\\(\\[nan,",
+    ),
 }
 
 
