@@ -146,9 +146,11 @@ def build_parser() -> argparse.ArgumentParser:
         sub = problems.add_parser(
             fn.name,
             help=f"the {fn.name} test function ({fn.sense} {fn.f_opt:g})",
-            description=f"{fn.name} on [{fn.lower:g}, {fn.upper:g}]^d ({fn.sense}imum "
-            f"{fn.f_opt:g}) by CE over a full-covariance Gaussian started uniformly in the "
-            "box, with restarts while the budget lasts.",
+            description=f"{fn.name} ({fn.sense}imum {fn.f_opt:g}) by CE over a "
+            "full-covariance Gaussian, unbounded, started at a uniform point of the "
+            f"function's usual domain [{fn.lower:g}, {fn.upper:g}]^d with a standard "
+            "deviation of half its width, with restarts while the budget lasts. The "
+            "search may leave the domain.",
             allow_abbrev=False,
         )
         dims = f"dimension ({' or '.join(map(str, fn.dims))})" if fn.dims else "dimension (10)"
