@@ -86,18 +86,7 @@ def cmc_rp91(n: int, rng: np.random.Generator) -> np.ndarray:
     """1 where ``g1 <= 0``, else ``P(x1 <= max(sqrt(q), |x4|) / 84000)``."""
     p = ls.rp91()
     x2, x3, x4, x5 = _draw(p, [1, 2, 3, 4], n, rng)
-    g1 = (
-        0.847
-        + 0.96 * x2
-        + 0.986 * x3
-        - 0.216 * x4
-        + 0.077 * x2**2
-        + 0.11 * x3**2
-        + (7.0 / 378.0) * x4**2
-        - x3 * x2
-        - 0.106 * x2 * x4
-        - 0.11 * x3 * x4
-    )
+    g1 = ls.rp91_branch1(x2, x3, x4)
     c = np.maximum(np.sqrt(x3**2 + x4**2 - x3 * x4 + 3.0 * x5**2), np.abs(x4)) / 84000.0
     return np.where(g1 <= 0, 1.0, p.marginals[0].cdf(c))
 

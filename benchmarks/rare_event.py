@@ -98,6 +98,7 @@ import platform
 import time
 import traceback
 import warnings
+from _json import clean  # benchmarks/_json.py, beside this script
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -507,17 +508,6 @@ def table(case: str, exact: float, rows: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def _clean(value: Any) -> Any:
-    """NaN and inf as None, so that the JSON file is strict JSON."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {key: _clean(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(item) for item in value]
-    return value
-
-
 def versions() -> dict[str, str]:
     out = {
         "cemopt": ce.__version__,
@@ -595,7 +585,7 @@ def main() -> None:
         "wall_s": wall,
     }
     args.out.write_text(
-        json.dumps(_clean({"meta": meta, "summaries": summaries, "records": records}), indent=1)
+        json.dumps(clean({"meta": meta, "summaries": summaries, "records": records}), indent=1)
     )
     print(
         "# "

@@ -95,6 +95,7 @@ import sys
 import time
 import traceback
 import warnings
+from _json import clean  # benchmarks/_json.py, beside this script
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -456,17 +457,6 @@ def summary_table(summaries: dict[str, dict[str, dict[str, Any]]], methods: list
 
 
 # ------------------------------------------------------------------------------ utils
-def _clean(value: Any) -> Any:
-    """NaN and inf as None, so that the JSON file is strict JSON."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {key: _clean(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(item) for item in value]
-    return value
-
-
 def versions() -> dict[str, str]:
     out = {
         "cemopt": ce.__version__,
@@ -579,7 +569,7 @@ def run_suite(args: argparse.Namespace) -> None:
         meta["openturns_models"] = sources
         args.out.parent.mkdir(parents=True, exist_ok=True)
         payload = {"meta": meta, "summaries": summaries, "records": records}
-        args.out.write_text(json.dumps(_clean(payload), indent=1))
+        args.out.write_text(json.dumps(clean(payload), indent=1))
     print_report(summaries, methods, sources, args)
     print(f"# wall time {time.perf_counter() - wall:.0f} s; JSON: {args.out}")
 
@@ -628,7 +618,7 @@ def merge_runs(args: argparse.Namespace) -> None:
         sources.update(payload["meta"].get("openturns_models", {}))
         fresh: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for record in payload["records"]:
-            # the JSON holds NaN as null (see _clean)
+            # the JSON holds NaN as null (see _json.clean)
             for key in ("estimate", "std_error", "cov"):
                 if key in record and record[key] is None:
                     record[key] = math.nan
@@ -700,7 +690,7 @@ def run_coverage(args: argparse.Namespace) -> None:
         args.coverage_out.parent.mkdir(parents=True, exist_ok=True)
         meta = {"versions": versions(), "machine": machine(), "command": " ".join(sys.argv)}
         payload = {"meta": meta, "rows": rows, "records": records}
-        args.coverage_out.write_text(json.dumps(_clean(payload), indent=1))
+        args.coverage_out.write_text(json.dumps(clean(payload), indent=1))
     wall = time.perf_counter() - wall
     print(
         "# "

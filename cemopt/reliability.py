@@ -30,6 +30,7 @@ result then underestimates; its error bar describes only the regions found.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 import warnings
@@ -409,13 +410,7 @@ def _combine(results: list[RareEventResult], transform: StandardNormalMap) -> Re
     """One estimate from the runs: pooled when all succeeded and agree."""
     nfev = sum(r.nfev for r in results)
     n_final = sum(r.n_final for r in results)
-    design_u = None
-    for r in results:
-        if r.design_point is not None and (
-            design_u is None or np.sum(r.design_point**2) < np.sum(design_u**2)
-        ):
-            design_u = np.asarray(r.design_point, dtype=float)
-    design_x = None if design_u is None else transform.to_physical(design_u[None])[0]
+    design_u, design_x = _design_point(results, transform)
     good = [r for r in results if r.success]
     agreement = _agreement(good) if len(good) > 1 else math.nan
     failed = [r for r in results if not r.success]
@@ -447,13 +442,12 @@ def _combine(results: list[RareEventResult], transform: StandardNormalMap) -> Re
     pool = good if good else []
     log_p, re = _pooled(pool)
     p = math.exp(log_p) if math.isfinite(log_p) else (0.0 if log_p == -math.inf else math.nan)
-    beta = float(-special.ndtri_exp(log_p)) if math.isfinite(log_p) else math.nan
     return ReliabilityResult(
         probability=p,
         std_error=re * p if p == p else math.nan,
         cov=re,
         log_probability=log_p,
-        beta=beta,
+        beta=_beta(log_p),
         design_point_u=design_u,
         design_point_x=design_x,
         nfev=nfev,
@@ -489,17 +483,9 @@ def _reconcile(
     """
     largest = max(out.runs, key=lambda r: r.log_probability)
     r = reconciliation
-    spread = math.hypot(largest.relative_error, r.relative_error)
+    z = _z(largest, r)
     gap = largest.log_probability - r.log_probability
-    z = abs(gap) / spread if spread > 0 else (math.inf if gap else 0.0)
-    nfev = out.nfev + r.nfev
-    n_final = out.n_final + r.n_final
-    design_u = out.design_point_u
-    if r.design_point is not None and (
-        design_u is None or np.sum(r.design_point**2) < np.sum(design_u**2)
-    ):
-        design_u = np.asarray(r.design_point, dtype=float)
-    design_x = None if design_u is None else transform.to_physical(design_u[None])[0]
+    design_u, design_x = _design_point([*out.runs, r], transform)
     disagreed = (
         f"The {len(out.runs)} independent runs disagreed (|z| = {out.agreement:.1f} > "
         f"{_AGREEMENT_Z:g} in log space): one missed a failure region another found. "
@@ -526,38 +512,55 @@ def _reconcile(
             f"A fresh final sample of {r.n_final} from the mixture of their proposals "
             f"makes the estimate (|z| = {z:.1f} against the larger run)."
         )
-    log_p = r.log_probability
-    p = r.probability
-    beta = float(-special.ndtri_exp(log_p)) if math.isfinite(log_p) else math.nan
-    return ReliabilityResult(
-        probability=p,
+    return dataclasses.replace(
+        out,
+        probability=r.probability,
         std_error=r.std_error,
         cov=r.relative_error,
-        log_probability=log_p,
-        beta=beta,
+        log_probability=r.log_probability,
+        beta=_beta(r.log_probability),
         design_point_u=design_u,
         design_point_x=design_x,
-        nfev=nfev,
-        n_final=n_final,
+        nfev=out.nfev + r.nfev,
+        n_final=out.n_final + r.n_final,
         success=success,
         status=status,
         message=message,
-        agreement=out.agreement,
-        runs=out.runs,
         reconciliation=r,
     )
 
 
+def _design_point(
+    results: Sequence[RareEventResult], transform: StandardNormalMap
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The runs' failure point nearest the origin in u, and its physical image."""
+    points = [
+        np.asarray(r.design_point, dtype=float) for r in results if r.design_point is not None
+    ]
+    if not points:
+        return None, None
+    design_u = min(points, key=lambda u: float(np.sum(u**2)))
+    return design_u, transform.to_physical(design_u[None])[0]
+
+
+def _beta(log_p: float) -> float:
+    """The generalised reliability index ``-Phi^-1(p)`` from ``log p``."""
+    return float(-special.ndtri_exp(log_p)) if math.isfinite(log_p) else math.nan
+
+
+def _z(a: RareEventResult, b: RareEventResult) -> float:
+    """``|z|`` between two estimates in log space (delta method: se(log p) = RE)."""
+    spread = math.hypot(a.relative_error, b.relative_error)
+    gap = abs(a.log_probability - b.log_probability)
+    return gap / spread if spread > 0 else (math.inf if gap else 0.0)
+
+
 def _agreement(runs: list[RareEventResult]) -> float:
-    """The largest |z| between two runs' log estimates (delta method: se(log p) = RE)."""
-    worst = 0.0
-    for i in range(len(runs)):
-        for j in range(i + 1, len(runs)):
-            a, b = runs[i], runs[j]
-            spread = math.hypot(a.relative_error, b.relative_error)
-            gap = abs(a.log_probability - b.log_probability)
-            worst = max(worst, gap / spread if spread > 0 else (math.inf if gap else 0.0))
-    return worst
+    """The largest |z| between two runs' log estimates."""
+    return max(
+        (_z(runs[i], runs[j]) for i in range(len(runs)) for j in range(i + 1, len(runs))),
+        default=0.0,
+    )
 
 
 def _pooled(runs: list[RareEventResult]) -> tuple[float, float]:

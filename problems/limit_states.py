@@ -137,6 +137,7 @@ __all__ = [
     "g_rp77",
     "g_rp89",
     "g_rp91",
+    "rp91_branch1",
     "g_rp107",
     "g_rp110",
     "g_rp111",
@@ -643,18 +644,13 @@ def g_rp89(X: Any) -> np.ndarray:
     return np.minimum(8.0 - x1**2 - x2, 6.0 - x1 / 5.0 - x2)
 
 
-def g_rp91(X: Any) -> np.ndarray:
-    r"""RP91: ``min(g1, g2, g3)`` with
-    ``g1 = 0.847 + 0.96 x2 + 0.986 x3 - 0.216 x4 + 0.077 x2^2 + 0.11 x3^2
-    + (7 / 378) x4^2 - x3 x2 - 0.106 x2 x4 - 0.11 x3 x4``,
-    ``g2 = 84000 x1 / sqrt(x3^2 + x4^2 - x3 x4 + 3 x5^2) - 1`` and
-    ``g3 = 84000 x1 / |x4| - 1``.
+def rp91_branch1(x2: np.ndarray, x3: np.ndarray, x4: np.ndarray) -> np.ndarray:
+    """RP91's first branch, free of ``x1`` (its reference conditions on ``x1``).
 
-    >>> g_rp91(np.array([[0.07433, 0.1, 13.0, 4751.0, -684.0]])).round(6)
-    array([0.276784])
+    >>> rp91_branch1(np.array([0.1]), np.array([13.0]), np.array([4751.0])).round(2)
+    array([410160.56])
     """
-    x1, x2, x3, x4, x5 = _batch(X, 5).T
-    g1 = (
+    return (
         0.847
         + 0.96 * x2
         + 0.986 * x3
@@ -666,6 +662,20 @@ def g_rp91(X: Any) -> np.ndarray:
         - 0.106 * x2 * x4
         - 0.11 * x3 * x4
     )
+
+
+def g_rp91(X: Any) -> np.ndarray:
+    r"""RP91: ``min(g1, g2, g3)`` with
+    ``g1 = 0.847 + 0.96 x2 + 0.986 x3 - 0.216 x4 + 0.077 x2^2 + 0.11 x3^2
+    + (7 / 378) x4^2 - x3 x2 - 0.106 x2 x4 - 0.11 x3 x4``,
+    ``g2 = 84000 x1 / sqrt(x3^2 + x4^2 - x3 x4 + 3 x5^2) - 1`` and
+    ``g3 = 84000 x1 / |x4| - 1``.
+
+    >>> g_rp91(np.array([[0.07433, 0.1, 13.0, 4751.0, -684.0]])).round(6)
+    array([0.276784])
+    """
+    x1, x2, x3, x4, x5 = _batch(X, 5).T
+    g1 = rp91_branch1(x2, x3, x4)
     with np.errstate(divide="ignore", invalid="ignore"):
         g2 = 84000.0 * x1 / np.sqrt(x3**2 + x4**2 - x3 * x4 + 3.0 * x5**2) - 1.0
         g3 = 84000.0 * x1 / np.abs(x4) - 1.0
