@@ -37,6 +37,23 @@ FAMILIES = {
     "mvn": MultivariateNormal(
         [0.0, 1.0, 2.0], [[2.0, 0.5, 0.1], [0.5, 1.0, -0.3], [0.1, -0.3, 0.5]]
     ),
+    # a box that bends much of the mass (one side open in the last coordinate)
+    "mvn-box": MultivariateNormal(
+        [4.0, 0.0, -1.0],
+        [[4.0, 1.0, 0.0], [1.0, 9.0, 2.0], [0.0, 2.0, 1.0]],
+        lower=-5.0,
+        upper=[5.0, 5.0, INF],
+        margin=0.05,  # a margin whose tail keeps these wide draws off the bounds
+    ),
+    # a mean outside the box, in its corner
+    "mvn-box-corner": MultivariateNormal(
+        [5.5, -5.2], [[0.04, 0.01], [0.01, 0.09]], lower=-5.0, upper=5.0, margin=0.05
+    ),
+    # the default margin (a thousandth) with a Gaussian that reaches into its bent zone
+    # but not past its flat tail, where draws would land on the bound (see the Notes)
+    "mvn-box-default": MultivariateNormal(
+        [4.0, -4.6], [[0.09, 0.01], [0.01, 0.04]], lower=-5.0, upper=5.0
+    ),
     "bernoulli": Bernoulli([0.1, 0.5, 0.9]),
     "bernoulli-certain": Bernoulli([0.0, 0.3, 1.0]),
     "categorical": Categorical(np.array([[0.2, 0.3, 0.5], [0.6, 0.4, 0.0]])),
