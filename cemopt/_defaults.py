@@ -27,12 +27,15 @@ def scales_adaptively(family: Any) -> bool:
 
 
 def shifts_its_mean(family: Any) -> bool:
-    """Whether the anticipated mean shift applies: a ``mean`` vector of length ``dim``
-    and no bounds (a moved sample must stay a valid point of the family)."""
+    """Whether the anticipated mean shift applies: a ``mean`` vector of length ``dim``,
+    and either no bounds or a ``moved(x, step)`` method that keeps a moved sample a
+    valid point of the family (the bounded ``MultivariateNormal``'s)."""
     mean = getattr(family, "mean", None)
     dim = getattr(family, "dim", None)
     if not isinstance(dim, (int, np.integer)) or np.shape(mean) != (int(dim),):
         return False
+    if callable(getattr(family, "moved", None)):
+        return True
     return getattr(family, "lower", None) is None and getattr(family, "upper", None) is None
 
 
