@@ -147,10 +147,10 @@ def build_parser() -> argparse.ArgumentParser:
             fn.name,
             help=f"the {fn.name} test function ({fn.sense} {fn.f_opt:g})",
             description=f"{fn.name} ({fn.sense}imum {fn.f_opt:g}) by CE over a "
-            "full-covariance Gaussian, unbounded, started at a uniform point of the "
-            f"function's usual domain [{fn.lower:g}, {fn.upper:g}]^d with a standard "
-            "deviation of half its width, with restarts while the budget lasts. The "
-            "search may leave the domain.",
+            "full-covariance Gaussian on the function's usual domain "
+            f"[{fn.lower:g}, {fn.upper:g}]^d (MultivariateNormal with lower and upper: "
+            "every sample lies in it), started at a uniform point of it with a standard "
+            "deviation of half its width, with restarts while the budget lasts.",
             allow_abbrev=False,
         )
         dims = f"dimension ({' or '.join(map(str, fn.dims))})" if fn.dims else "dimension (10)"
