@@ -9,8 +9,11 @@ for everyone:
     ``ce.minimize`` with its defaults: a full-covariance ``ce.MultivariateNormal(x0,
     sigma0^2 I)``, restarts while the budget lasts.
 ``cemopt-bounded``
-    ``ce.Normal(x0, sigma0, lower=-5, upper=5)`` (BBOB's region of interest, which
-    holds every optimum), its defaults otherwise.
+    ``ce.MultivariateNormal(x0, sigma0^2 I, lower=-5, upper=5)`` (BBOB's region of
+    interest, which holds every optimum), its defaults otherwise.
+``cemopt-bounded-diagonal``
+    ``ce.Normal(x0, sigma0, lower=-5, upper=5)``: independent coordinates truncated to
+    the box.
 ``pycma-ipop``
     ``cma.fmin2(None, x0, sigma0, restarts=9, incpopsize=2)`` with the batch objective
     (``parallel_objective``), unbounded.
@@ -28,8 +31,12 @@ evaluations (objective included, the BBOB functions are C++ in ``ioh``).
 
 Run:  python benchmarks/bbob.py [--dims 2 5 10 20] [--instances 5] [--methods ...]
                                 [--workers 2] [--out results.json] [--plot ecdf.png]
+                                [--merge earlier.json]
 
 The runs are independent and seeded, so the results do not depend on ``--workers``.
+``--merge`` reports the runs of an earlier ``--out`` file together with this run's,
+this run's replacing those of the same method, function, instance and dimension
+(evaluation counts are deterministic; CPU times then come from different runs).
 """
 
 from __future__ import annotations
@@ -105,10 +112,12 @@ def seed_of(fid: int, iid: int, d: int) -> int:
 
 
 # ----------------------------------------------------------------------- methods
-def run_cemopt(counter: Counter, x0: np.ndarray, seed: int, bounded: bool) -> None:
+def run_cemopt(counter: Counter, x0: np.ndarray, seed: int, box: str | None) -> None:
     d = len(x0)
-    if bounded:
+    if box == "diagonal":
         family = ce.Normal(x0, np.full(d, SIGMA0), lower=-BOX, upper=BOX)
+    elif box == "full":
+        family = ce.MultivariateNormal(x0, np.eye(d) * SIGMA0**2, lower=-BOX, upper=BOX)
     else:
         family = ce.MultivariateNormal(x0, np.eye(d) * SIGMA0**2)
     try:
@@ -169,8 +178,9 @@ def run_scipy_de(counter: Counter, x0: np.ndarray, seed: int) -> None:
 
 
 METHODS = {
-    "cemopt": lambda c, x0, s: run_cemopt(c, x0, s, bounded=False),
-    "cemopt-bounded": lambda c, x0, s: run_cemopt(c, x0, s, bounded=True),
+    "cemopt": lambda c, x0, s: run_cemopt(c, x0, s, box=None),
+    "cemopt-bounded": lambda c, x0, s: run_cemopt(c, x0, s, box="full"),
+    "cemopt-bounded-diagonal": lambda c, x0, s: run_cemopt(c, x0, s, box="diagonal"),
     "pycma-ipop": run_pycma_ipop,
     "scipy-de": run_scipy_de,
 }
@@ -194,6 +204,8 @@ def run_one(method: str, fid: int, iid: int, d: int) -> dict[str, Any]:
         "hits": counter.hits.tolist(),
         "solved": bool(counter.hits[-1] >= 0),
         "cpu_s": cpu,
+        # marks this file's runs of "cemopt-bounded" as the full-covariance family
+        **({"bounded_family": "MultivariateNormal"} if method == "cemopt-bounded" else {}),
     }
 
 
@@ -292,6 +304,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--plot", type=Path, default=None)
+    parser.add_argument("--merge", type=Path, default=None)
     args = parser.parse_args()
 
     from importlib.metadata import version
@@ -316,19 +329,38 @@ def main() -> None:
             records = list(pool.map(run_one, *zip(*jobs, strict=True), chunksize=4))
     else:
         records = [run_one(*job) for job in jobs]
-    print(summarise(records, args.methods, args.dims))
+    methods, dims = args.methods, args.dims
+    if args.merge:
+        fresh = {(r["method"], r["function"], r["instance"], r["dim"]) for r in records}
+        earlier = json.loads(args.merge.read_text())["records"]
+        # runs of the old "cemopt-bounded" (a diagonal Normal) under its present name
+        for r in earlier:
+            if r["method"] == "cemopt-bounded" and "bounded_family" not in r:
+                r["method"] = "cemopt-bounded-diagonal"
+        kept = [
+            r
+            for r in earlier
+            if (r["method"], r["function"], r["instance"], r["dim"]) not in fresh
+            and r["method"] in METHODS
+        ]
+        records = kept + records
+        methods = [m for m in METHODS if any(r["method"] == m for r in records)]
+        dims = sorted({r["dim"] for r in records})
+        print(f"# merged with {len(kept)} runs of {args.merge}")
+    print(summarise(records, methods, dims))
     print(f"\n# wall time {time.perf_counter() - wall:.0f} s")
     if args.out:
         args.out.write_text(
             json.dumps(
                 {
-                    "args": vars(args) | {"out": str(args.out), "plot": str(args.plot)},
+                    "args": vars(args)
+                    | {"out": str(args.out), "plot": str(args.plot), "merge": str(args.merge)},
                     "records": records,
                 }
             )
         )
     if args.plot:
-        plot(records, args.methods, args.dims, args.plot)
+        plot(records, methods, dims, args.plot)
 
 
 if __name__ == "__main__":
