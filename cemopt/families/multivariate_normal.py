@@ -155,28 +155,12 @@ class MultivariateNormal:
     margin: float = DEFAULT_MARGIN
 
     def __post_init__(self) -> None:
-        mean = as_float_array(self.mean, "mean", ndim=1)
-        d = mean.shape[0]
-        if d == 0:
-            raise ValueError("`mean` must have at least one coordinate, but got mean=[].")
-        cov = np.array(as_float_array(self.cov, "cov", ndim=2))
-        if cov.shape != (d, d):
-            raise ValueError(
-                f"`cov` must have shape ({d}, {d}) to match `mean`, but got cov with "
-                f"shape {cov.shape}."
-            )
-        scale = np.abs(cov).max()
-        if np.abs(cov - cov.T).max() > _SYM_RTOL * scale:
-            raise ValueError(f"`cov` must be symmetric, but got cov={_short(cov)}.")
-        cov = 0.5 * (cov + cov.T)
-        try:
-            chol = np.linalg.cholesky(cov)
-        except np.linalg.LinAlgError:
-            chol = None
-        if chol is None or not np.all(np.diag(chol) > 0):
-            raise ValueError(f"`cov` must be positive definite, but got cov={_short(cov)}.")
-        lower, upper, box = _parse_box(self.lower, self.upper, self.margin, d)
-        self._set(mean, readonly(cov), chol, lower, upper, box)
+        mean, cov, chol = _checked(self.mean, self.cov)
+        if self.lower is None and self.upper is None and self.margin == DEFAULT_MARGIN:
+            box: tuple[Any, Any, BoxTransform | None] = (None, None, None)  # the common case
+        else:
+            box = _parse_box(self.lower, self.upper, self.margin, mean.shape[0])
+        self._set(mean, cov, chol, *box)
         object.__setattr__(self, "margin", float(self.margin))
 
     def _set(
@@ -349,13 +333,11 @@ class MultivariateNormal:
         self._check_same_box(previous, "previous")
         alpha = check_alpha(alpha)
         beta = alpha if scale_alpha is None else check_alpha(scale_alpha, "scale_alpha")
-        return MultivariateNormal(
+        mean, cov, chol = _checked(
             alpha * self.mean + (1.0 - alpha) * previous.mean,
             beta * self.cov + (1.0 - beta) * previous.cov,
-            self.lower,
-            self.upper,
-            self.margin,
         )
+        return self._make(mean, cov, chol)  # the same box, not parsed again
 
     def _check_same_box(self, other: MultivariateNormal, name: str) -> None:
         mine = (None, None) if self._box is None else (self._box.lower, self._box.upper)
@@ -480,6 +462,31 @@ class MultivariateNormal:
         family._set(mean, cov, chol, self.lower, self.upper, self._box)
         object.__setattr__(family, "margin", self.margin)
         return family
+
+
+def _checked(mean: Any, cov: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``mean``, the symmetrised ``cov`` (read-only) and its Cholesky factor, or the
+    ValueError that says what is wrong with them."""
+    mean = as_float_array(mean, "mean", ndim=1)
+    d = mean.shape[0]
+    if d == 0:
+        raise ValueError("`mean` must have at least one coordinate, but got mean=[].")
+    cov = np.array(as_float_array(cov, "cov", ndim=2))
+    if cov.shape != (d, d):
+        raise ValueError(
+            f"`cov` must have shape ({d}, {d}) to match `mean`, but got cov with shape {cov.shape}."
+        )
+    scale = np.abs(cov).max()
+    if np.abs(cov - cov.T).max() > _SYM_RTOL * scale:
+        raise ValueError(f"`cov` must be symmetric, but got cov={_short(cov)}.")
+    cov = 0.5 * (cov + cov.T)
+    try:
+        chol = np.linalg.cholesky(cov)
+    except np.linalg.LinAlgError:
+        chol = None
+    if chol is None or not np.all(np.diag(chol) > 0):
+        raise ValueError(f"`cov` must be positive definite, but got cov={_short(cov)}.")
+    return mean, readonly(cov), chol
 
 
 def _parse_box(lower: Any, upper: Any, margin: Any, d: int) -> tuple[Any, Any, BoxTransform | None]:
