@@ -179,7 +179,8 @@ class MultivariateNormal:
         set_(self, "upper", upper)
         set_(self, "_box", box)
         set_(self, "cholesky", readonly(chol))
-        log_det_half = float(np.log(np.diag(chol)).sum())
+        log_det_half = float(np.log(chol.diagonal()).sum())
+        set_(self, "_log_det_half_value", log_det_half)
         set_(self, "_log_norm", log_det_half + mean.shape[0] * _LOG_SQRT_2PI)
 
     # ------------------------------------------------------------------ basics
@@ -303,7 +304,7 @@ class MultivariateNormal:
             xc = x - mean
             cov = ((xc * w[:, None]).T @ xc) / total
         cov = 0.5 * (cov + cov.T)
-        level = float(np.mean(np.diag(cov)))
+        level = float(cov.trace()) / self.dim
         if not level > 0:
             raise DegenerateFitError(
                 "MultivariateNormal.fit: all weighted samples are equal, so the fitted "
@@ -316,7 +317,7 @@ class MultivariateNormal:
                 chol = np.linalg.cholesky(trial)
             except np.linalg.LinAlgError:
                 continue
-            if np.min(np.diag(chol)) ** 2 > _MIN_PIVOT * level:
+            if chol.diagonal().min() ** 2 > _MIN_PIVOT * level:
                 return self._make(readonly(mean), readonly(trial), chol)
         raise DegenerateFitError(  # pragma: no cover - the last ridge always works
             "MultivariateNormal.fit: the fitted covariance is not positive definite even "
@@ -333,11 +334,14 @@ class MultivariateNormal:
         self._check_same_box(previous, "previous")
         alpha = check_alpha(alpha)
         beta = alpha if scale_alpha is None else check_alpha(scale_alpha, "scale_alpha")
-        mean, cov, chol = _checked(
-            alpha * self.mean + (1.0 - alpha) * previous.mean,
-            beta * self.cov + (1.0 - beta) * previous.cov,
-        )
-        return self._make(mean, cov, chol)  # the same box, not parsed again
+        mean = alpha * self.mean + (1.0 - alpha) * previous.mean
+        cov = beta * self.cov + (1.0 - beta) * previous.cov  # symmetric, positive definite
+        try:
+            chol = np.linalg.cholesky(cov)
+        except np.linalg.LinAlgError:  # rounding on a near-singular pair: say so plainly
+            mean, cov, chol = _checked(mean, cov)
+        # the same box, not parsed again (the engine blends every iteration)
+        return self._make(readonly(mean), readonly(cov), chol)
 
     def _check_same_box(self, other: MultivariateNormal, name: str) -> None:
         mine = (None, None) if self._box is None else (self._box.lower, self._box.upper)
@@ -389,7 +393,7 @@ class MultivariateNormal:
 
     def degeneracy(self) -> float:
         """Largest marginal standard deviation ``sqrt(max(diag(cov)))``."""
-        return float(np.sqrt(np.max(np.diag(self.cov))))
+        return float(np.sqrt(self.cov.diagonal().max()))
 
     # ---------------------------------------------------------- information measures
     def entropy(self, *, base: float | None = None) -> float:
@@ -410,7 +414,7 @@ class MultivariateNormal:
         """``E log det dT/dy`` (0 without a box): the entropy's change under ``T``."""
         if self._box is None:
             return 0.0
-        return self._box.expected_log_jacobian(self.mean, np.sqrt(np.diag(self.cov)))
+        return self._box.expected_log_jacobian(self.mean, np.sqrt(self.cov.diagonal()))
 
     def kl_divergence(self, other: MultivariateNormal, *, base: float | None = None) -> float:
         """``KL(self || other) = (tr(S_q^-1 S_p) + m' S_q^-1 m - d + ln det S_q - ln det
@@ -444,7 +448,7 @@ class MultivariateNormal:
 
     def _log_det_half(self) -> float:
         """``ln det(cov) / 2`` from the Cholesky factor."""
-        return float(np.log(np.diag(self.cholesky)).sum())
+        return self._log_det_half_value
 
     def _against(self, other: MultivariateNormal) -> tuple[float, float]:
         """``tr(S_q^-1 S_p)`` and ``(m_p - m_q)' S_q^-1 (m_p - m_q)`` for ``q = other``."""
@@ -484,7 +488,7 @@ def _checked(mean: Any, cov: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         chol = np.linalg.cholesky(cov)
     except np.linalg.LinAlgError:
         chol = None
-    if chol is None or not np.all(np.diag(chol) > 0):
+    if chol is None or not np.all(chol.diagonal() > 0):
         raise ValueError(f"`cov` must be positive definite, but got cov={_short(cov)}.")
     return mean, readonly(cov), chol
 
