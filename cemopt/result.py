@@ -340,6 +340,12 @@ class LevelHistory:
 #: rare-event status key -> (success, message)
 RARE_EVENT_MESSAGES: dict[str, tuple[bool, str]] = {
     "converged": (True, "The level sequence reached gamma; the estimate uses a fresh sample."),
+    "plateau": (
+        True,
+        "The smoothed levels stopped narrowing (the same width for `patience` levels) with "
+        "part of each batch in the event; the estimate uses a fresh sample from that "
+        "proposal, which passed the final checks.",
+    ),
     "crude": (True, "Crude Monte Carlo estimate."),
     "stalled": (
         False,

@@ -94,6 +94,44 @@ def test_same_seed_same_estimate_on_any_executor():
 
 
 # ------------------------------------------------------------------ failure modes
+class _Frozen:
+    """A proposal whose fit cannot move it: the smoothed levels reach a plateau."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def sample(self, n, rng=None):
+        return self.inner.sample(n, rng)
+
+    def logpdf(self, x):
+        return self.inner.logpdf(x)
+
+    def fit(self, x, weights=None):
+        return self
+
+    def blend(self, previous, alpha):
+        return self
+
+
+def test_a_plateau_of_the_smoothed_levels_is_judged_by_a_final_sample():
+    # the width stops narrowing while the proposal reaches the event: the final sample
+    # estimates from that proposal and its own checks decide (exact: Phi(-3.5))
+    exact = stats.norm.sf(3.5)
+    est = ce.estimate(
+        lambda X: X[:, 0],
+        ce.Normal([0.0], [1.0]),
+        3.5,
+        proposal=_Frozen(ce.Normal([1.0], [1.0])),
+        levels="smoothed",
+        n_samples=1000,
+        n_final=20_000,
+        rng=0,
+    )
+    assert est.status == "plateau" and est.success and est.n_final == 20_000
+    assert "stopped narrowing" in est.message
+    assert abs(est.probability - exact) < 4 * est.std_error
+
+
 def test_impossible_event_stalls_with_a_message():
     with pytest.warns(ce.ConvergenceWarning, match="stalled"):
         est = ce.estimate(
