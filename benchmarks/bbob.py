@@ -242,7 +242,7 @@ def summarise(records: list[dict[str, Any]], methods: list[str], dims: list[int]
             area = ecdf_area(mine, d)
             lines.append(
                 f"| {m} | {solved} / {len(mine)} | {multi} / {n_multi} | {area:.3f} | "
-                f"{ratio} | {cpu:.0f} |"
+                f"{ratio} | {cpu:.1f} |"
             )
         lines.append("")
         lines.append("| solved per function | " + " | ".join(f"f{f}" for f in FUNCTIONS) + " |")

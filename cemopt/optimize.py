@@ -326,9 +326,14 @@ class CrossEntropy(CERun):
     def sampling_family(self) -> Any:
         """The family the next batch is drawn from: :attr:`family` with its covariance
         times the variance multiplier (the same object when no scaling is active)."""
-        if self._scaling and self._scale != 1.0:
-            return self.family.rescaled(self._scale)
-        return self.family
+        if not (self._scaling and self._scale != 1.0):
+            return self.family
+        # the stop rules and the next ask read the same one: build it once
+        cached = self.__dict__.get("_sampling")
+        if cached is None or cached[0] is not self.family or cached[1] != self._scale:
+            cached = (self.family, self._scale, self.family.rescaled(self._scale))
+            self._sampling = cached
+        return cached[2]
 
     def tell(self, X: Any, values: Any) -> None:
         """Update the family from a scored batch (``values[i]`` is the score of row i).

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.linalg import solve_triangular
+from scipy.linalg import lapack
 
 from .._validation import (
     _short,
@@ -233,7 +233,7 @@ class MultivariateNormal:
         return out
 
     def _gaussian_logpdf(self, y: np.ndarray) -> np.ndarray:
-        z = solve_triangular(self.cholesky, (y - self.mean).T, lower=True, check_finite=False)
+        z = _solve_lower(self.cholesky, (y - self.mean).T)
         return -0.5 * np.einsum("ij,ij->j", z, z) - self._log_norm
 
     def _inside(self, x: np.ndarray) -> np.ndarray:
@@ -382,7 +382,7 @@ class MultivariateNormal:
         if self._box is not None:
             x = self._box.inverse(x)
         centred = (x - self.mean).T
-        return solve_triangular(self.cholesky, centred, lower=True, check_finite=False).T
+        return _solve_lower(self.cholesky, centred).T
 
     # -------------------------------------------------------------- summaries
     def mode(self) -> np.ndarray:
@@ -466,6 +466,18 @@ class MultivariateNormal:
         family._set(mean, cov, chol, self.lower, self.upper, self._box)
         object.__setattr__(family, "margin", self.margin)
         return family
+
+
+def _solve_lower(L: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """``L^{-1} B`` for a lower-triangular ``L`` with a positive diagonal.
+
+    LAPACK's ``trtrs`` called directly: what ``scipy.linalg.solve_triangular`` calls for
+    a C-ordered ``L`` (the upper ``L.T``, transposed), bit for bit, without its wrapper,
+    which costs about 8 us a call (the optimiser whitens once an iteration).
+    """
+    if B.shape[1] == 0:
+        return np.empty(B.shape)
+    return lapack.dtrtrs(L.T, B, lower=0, trans=1)[0]
 
 
 def _checked(mean: Any, cov: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
