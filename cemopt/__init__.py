@@ -23,6 +23,7 @@ from .families import (
     Normal,
     Permutation,
     Product,
+    SparsePermutation,
     VonMisesFisherNakagami,
     is_family,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "Normal",
     "OptimizeResult",
     "Permutation",
+    "SparsePermutation",
     "Product",
     "VonMisesFisherNakagami",
     "is_family",

@@ -17,6 +17,7 @@ from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .permutation import Permutation
 from .product import Product
+from .sparse_permutation import SparsePermutation, nearest_candidates
 from .vmfnm import VonMisesFisherNakagami
 
 __all__ = [
@@ -31,6 +32,8 @@ __all__ = [
     "MultivariateNormal",
     "Normal",
     "Permutation",
+    "SparsePermutation",
+    "nearest_candidates",
     "Product",
     "VonMisesFisherNakagami",
     "capabilities",

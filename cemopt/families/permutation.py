@@ -462,33 +462,37 @@ class Permutation:
 
     # ------------------------------------------------------------------ helpers
     def _check_tours(self, tours: Any, name: str = "tours") -> np.ndarray:
-        x = check_batch(tours, (self.n,), name, dtype=None)
-        if x.dtype.kind not in "iuf":
-            raise TypeError(f"`{name}` must be an array of integers, but got dtype {x.dtype}.")
-        if x.dtype.kind == "f":
-            if not np.all(np.isfinite(x) & (x == np.round(x))):
-                raise ValueError(f"`{name}` must contain integers, but got {name}={_short(x)}.")
-        x = x.astype(np.int64, copy=False)
-        N, n = x.shape
-        in_range = np.all((x >= 0) & (x < n), axis=1)
-        seen = np.zeros((N, n), dtype=bool)
-        rows = np.flatnonzero(in_range)
-        seen[rows[:, None], x[rows]] = True
-        bad = np.flatnonzero(~(in_range & seen.all(axis=1)))
-        if bad.size:
-            i = int(bad[0])
-            raise ValueError(
-                f"`{name}` rows must be permutations of 0..{n - 1}, but got "
-                f"{name}[{i}]={_short(x[i])}."
-            )
-        bad = np.flatnonzero(x[:, 0] != self.start)
-        if bad.size:
-            i = int(bad[0])
-            raise ValueError(
-                f"`{name}` rows must begin at start={self.start}, but got "
-                f"{name}[{i}]={_short(x[i])}."
-            )
-        return x
+        return check_tours(tours, self.n, self.start, name)
+
+
+def check_tours(tours: Any, n_nodes: int, start: int, name: str = "tours") -> np.ndarray:
+    """``tours`` as an int64 array whose rows are permutations of ``0..n-1`` beginning
+    at ``start``, or the error that says which row is not."""
+    x = check_batch(tours, (n_nodes,), name, dtype=None)
+    if x.dtype.kind not in "iuf":
+        raise TypeError(f"`{name}` must be an array of integers, but got dtype {x.dtype}.")
+    if x.dtype.kind == "f":
+        if not np.all(np.isfinite(x) & (x == np.round(x))):
+            raise ValueError(f"`{name}` must contain integers, but got {name}={_short(x)}.")
+    x = x.astype(np.int64, copy=False)
+    N, n = x.shape
+    in_range = np.all((x >= 0) & (x < n), axis=1)
+    seen = np.zeros((N, n), dtype=bool)
+    rows = np.flatnonzero(in_range)
+    seen[rows[:, None], x[rows]] = True
+    bad = np.flatnonzero(~(in_range & seen.all(axis=1)))
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(
+            f"`{name}` rows must be permutations of 0..{n - 1}, but got {name}[{i}]={_short(x[i])}."
+        )
+    bad = np.flatnonzero(x[:, 0] != start)
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(
+            f"`{name}` rows must begin at start={start}, but got {name}[{i}]={_short(x[i])}."
+        )
+    return x
 
 
 def _check_rows(P: np.ndarray) -> None:

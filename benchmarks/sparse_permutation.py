@@ -1,0 +1,67 @@
+"""Tour families at scale: the candidate-list family against the dense one.
+
+``ce.SparsePermutation(nearest_candidates(D, k))`` keeps the transitions on the ``k``
+nearest neighbours (plus an escape mass spread over the other nodes) and costs
+``O(n k)`` per tour; ``ce.Permutation(n)`` holds the dense ``n x n`` matrix and costs
+``O(n^2)`` per tour. Both are timed on the same random Euclidean instances (uniform
+points in the unit square), from their uniform start, for ``sample``, ``logpdf`` and
+``fit`` of a batch of ``N`` tours: best of ``--repeats`` wall times, in milliseconds
+per tour, and the dense-over-sparse ratio.
+
+Run:  python benchmarks/sparse_permutation.py [--sizes 100 280 1002 2000] [--tours 200]
+                                              [--k 10] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+
+import numpy as np
+
+import cemopt as ce
+from cemopt.families import nearest_candidates
+
+
+def best_time(repeats: int, func, *args) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        func(*args)
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 280, 1002, 2000])
+    parser.add_argument("--tours", type=int, default=200)
+    parser.add_argument("--k", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    print(
+        f"# cemopt {ce.__version__}, numpy {np.__version__}, python "
+        f"{platform.python_version()}; N = {args.tours} tours, k = {args.k}, best of "
+        f"{args.repeats}"
+    )
+    print("| n | op | dense ms/tour | sparse ms/tour | dense / sparse |")
+    print("|---:|---|---:|---:|---:|")
+    for n in args.sizes:
+        pts = np.random.default_rng(n).uniform(size=(n, 2))
+        D = np.sqrt(((pts[:, None] - pts[None]) ** 2).sum(axis=-1))
+        dense, sparse = ce.Permutation(n), ce.SparsePermutation(nearest_candidates(D, args.k))
+        tours = sparse.sample(args.tours, rng=0)
+        ops = {
+            "sample": lambda f: f.sample(args.tours, rng=1),
+            "logpdf": lambda f: f.logpdf(tours),
+            "fit": lambda f: f.fit(tours),
+        }
+        for name, op in ops.items():
+            td = best_time(args.repeats, op, dense) / args.tours * 1e3
+            ts = best_time(args.repeats, op, sparse) / args.tours * 1e3
+            print(f"| {n} | {name} | {td:.3f} | {ts:.3f} | {td / ts:.1f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
