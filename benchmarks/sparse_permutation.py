@@ -53,13 +53,13 @@ def main() -> None:
         dense, sparse = ce.Permutation(n), ce.SparsePermutation(nearest_candidates(D, args.k))
         tours = sparse.sample(args.tours, rng=0)
         ops = {
-            "sample": lambda f: f.sample(args.tours, rng=1),
-            "logpdf": lambda f: f.logpdf(tours),
-            "fit": lambda f: f.fit(tours),
+            "sample": lambda f, _: f.sample(args.tours, rng=1),
+            "logpdf": lambda f, x: f.logpdf(x),
+            "fit": lambda f, x: f.fit(x),
         }
         for name, op in ops.items():
-            td = best_time(args.repeats, op, dense) / args.tours * 1e3
-            ts = best_time(args.repeats, op, sparse) / args.tours * 1e3
+            td = best_time(args.repeats, op, dense, tours) / args.tours * 1e3
+            ts = best_time(args.repeats, op, sparse, tours) / args.tours * 1e3
             print(f"| {n} | {name} | {td:.3f} | {ts:.3f} | {td / ts:.1f} |", flush=True)
 
 
