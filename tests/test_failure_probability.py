@@ -280,7 +280,9 @@ def test_no_levels_samples_the_given_proposal_with_its_defensive_share():
     mixed = np.logaddexp(np.log(0.05) + nominal.logpdf(X), np.log(0.95) + proposal.logpdf(X))
     np.testing.assert_allclose(run.proposal_logpdf(X), mixed, rtol=1e-12)
     # a budget goes to the final sample whole
-    budget = ce.estimate(first, nominal, 3.0, proposal=proposal, levels="none", max_evals=5000)
+    budget = ce.estimate(
+        first, nominal, 3.0, proposal=proposal, levels="none", max_evals=5000, rng=2
+    )
     assert budget.nfev == budget.n_final == 5000
 
 
