@@ -228,13 +228,18 @@ def family_fingerprint(family: Any) -> dict[str, Any]:
     """
     dim = getattr(family, "dim", None)
     params = getattr(family, "params", None)
+    bounds = {
+        name: None if getattr(family, name, None) is None else np.asarray(getattr(family, name))
+        for name in ("lower", "upper")
+    }
+    margin = getattr(family, "margin", None)
+    if margin is not None and (bounds["lower"] is not None or bounds["upper"] is not None):
+        # how a bounded MultivariateNormal bends onto its box is part of the family
+        bounds["margin"] = float(margin)
     return {
         "kind": type(family).__name__,
         "dim": int(dim) if isinstance(dim, (int, np.integer)) else None,
-        "bounds": {
-            name: None if getattr(family, name, None) is None else np.asarray(getattr(family, name))
-            for name in ("lower", "upper")
-        },
+        "bounds": bounds,
         "params": _plain_tree(params) if isinstance(params, Mapping) else None,
     }
 
@@ -261,6 +266,12 @@ def check_fingerprint(saved: Any, family: Any, path: str | os.PathLike, what: st
                 f"`{what}` must have the bounds the checkpoint {path} was started with: its "
                 f"`{name}` differs."
             )
+    if not _same(saved_bounds.get("margin"), now["bounds"].get("margin")):
+        raise ValueError(
+            f"`{what}` must have the margin the checkpoint {path} was started with: it was "
+            f"saved with margin {saved_bounds.get('margin')}, but got "
+            f"{now['bounds'].get('margin')}."
+        )
     if not _same(saved["params"], now["params"]):
         raise ValueError(
             f"`{what}` must have the initial parameters the checkpoint {path} was started "

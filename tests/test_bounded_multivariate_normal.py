@@ -285,3 +285,8 @@ def test_resuming_with_another_box_is_refused(tmp_path):
     match = r"must have the bounds the checkpoint .* its `lower` differs"
     with pytest.raises(ValueError, match=match):
         ce.minimize(shifted_sphere, other, vectorized=True, max_iter=6, rng=0, resume=path)
+    wider = MultivariateNormal([3.0, 3.0], np.eye(2), lower=-5.0, upper=5.0, margin=0.05)
+    with pytest.raises(ValueError, match=r"must have the margin the checkpoint .* margin 0.001"):
+        ce.minimize(shifted_sphere, wider, vectorized=True, max_iter=6, rng=0, resume=path)
+    resumed = ce.minimize(shifted_sphere, family, vectorized=True, max_iter=6, rng=0, resume=path)
+    assert resumed.nit == 6
