@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 import cemopt as ce
+from cemopt.families import nearest_candidates
 from cemopt.validation import check_int, check_real
 
 from ._local_search import (
@@ -48,14 +49,18 @@ from ._local_search import (
     deadline_after,
     expired,
 )
+from ._neighbour_moves import or_opt_neighbours, two_opt_or_opt_neighbours
 from .tsplib import distance_digest, read_tsplib
 
 __all__ = [
     "LOCAL_SEARCHES",
+    "NEIGHBOURS",
     "TSP",
     "TSPLIB_DATA",
     "TSPLIB_OPTIMA",
     "default_local_search",
+    "neighbour_or_opt",
+    "neighbour_two_opt_or_opt",
     "or_opt",
     "solve",
     "two_opt",
@@ -358,7 +363,15 @@ def _rotate_to(t: np.ndarray, first: int) -> np.ndarray:
 # ------------------------------------------------------------------ local search
 #: The names ``local_search`` takes in :func:`solve`: 2-opt (symmetric problems),
 #: or-opt (any), and 2-opt then or-opt again until neither improves (symmetric).
-LOCAL_SEARCHES = ("2-opt", "or-opt", "2-opt+or-opt")
+LOCAL_SEARCHES = (
+    "2-opt",
+    "or-opt",
+    "2-opt+or-opt",
+    "neighbour 2-opt+or-opt",
+    "neighbour or-opt",
+)
+#: nearest neighbours per node for the neighbour-list searches
+NEIGHBOURS = 10
 
 
 def _two_opt(
@@ -549,19 +562,70 @@ def two_opt_or_opt(problem: TSP, tour: Any, *, deadline: float | None = None) ->
     return _rotate_to(t, first)
 
 
+def neighbour_two_opt_or_opt(
+    problem: TSP, tour: Any, *, deadline: float | None = None
+) -> np.ndarray:
+    """2-opt and or-opt on the ``NEIGHBOURS`` nearest nodes with don't-look bits, in
+    turn until neither improves (symmetric problems): the default search.
+
+    A local optimum for the moves that bring a node next to one of its nearest
+    neighbours (:mod:`cemopt.problems._neighbour_moves`), at ``O(n k)`` work per sweep
+    rather than the full searches' ``O(n^2)`` per move. ``deadline`` as in
+    :func:`two_opt`.
+
+    Examples
+    --------
+    >>> problem = TSP.from_coordinates([[0, 0], [1, 0], [1, 1], [0, 1]])
+    >>> neighbour_two_opt_or_opt(problem, [0, 2, 1, 3]).tolist()
+    [0, 1, 2, 3]
+    """
+    t = _check_tour(problem, tour)
+    deadline = check_deadline(deadline)
+    _symmetric_only(problem)
+    first = int(t[0])
+    search = _neighbour_search(problem, "neighbour 2-opt+or-opt")
+    return _rotate_to(search(problem.distances, t, _tolerance(problem.distances), deadline), first)
+
+
+def neighbour_or_opt(problem: TSP, tour: Any, *, deadline: float | None = None) -> np.ndarray:
+    """Or-opt (segments of 1 to 3 nodes, forward-facing) on the ``NEIGHBOURS`` nearest
+    successors and predecessors with don't-look bits: the default search of an
+    asymmetric problem. ``deadline`` as in :func:`two_opt`.
+
+    Examples
+    --------
+    >>> d = [[0, 1, 5, 5], [5, 0, 1, 5], [5, 5, 0, 1], [1, 5, 5, 0]]
+    >>> neighbour_or_opt(TSP(d), [0, 2, 1, 3]).tolist()
+    [0, 1, 2, 3]
+    """
+    t = _check_tour(problem, tour)
+    deadline = check_deadline(deadline)
+    first = int(t[0])
+    search = _neighbour_search(problem, "neighbour or-opt")
+    return _rotate_to(search(problem.distances, t, _tolerance(problem.distances), deadline), first)
+
+
 def default_local_search(problem: TSP) -> str:
-    """The search ``local_search=True`` means: ``"2-opt+or-opt"`` on a symmetric
-    problem, ``"or-opt"`` on an asymmetric one (a 2-opt move reverses a path, which
-    changes its length there).
+    """The search ``local_search=True`` means: ``"neighbour 2-opt+or-opt"`` on a
+    symmetric problem, ``"neighbour or-opt"`` on an asymmetric one (a 2-opt move
+    reverses a path, which changes its length there).
+
+    The neighbour-list searches (the ``NEIGHBOURS = 10`` nearest nodes, don't-look
+    bits, first improvement; :mod:`cemopt.problems._neighbour_moves`) replaced the
+    full-neighbourhood ones as the default after measuring both in ``tsp.solve`` with
+    ``time_limit=60`` (30 for the two smallest), seed 0: kroA100 optimal in 0.2 s
+    (1.7 s), ch130 optimal in 8 s (0.05% above at 30 s), a280 0.62% above the optimum
+    (3.10%), lin318 0.97% (3.0%), ftv170 1.74% (22.5%). The full searches stay
+    available by name.
 
     Examples
     --------
     >>> default_local_search(TSP([[0, 1, 2], [1, 0, 3], [2, 3, 0]]))
-    '2-opt+or-opt'
+    'neighbour 2-opt+or-opt'
     """
     if not isinstance(problem, TSP):
         raise TypeError(f"`problem` must be a TSP, but got {type(problem).__name__}.")
-    return "2-opt+or-opt" if problem.symmetric else "or-opt"
+    return "neighbour 2-opt+or-opt" if problem.symmetric else "neighbour or-opt"
 
 
 def _resolve_local_search(problem: TSP, local_search: Any) -> Callable | None:
@@ -572,6 +636,13 @@ def _resolve_local_search(problem: TSP, local_search: Any) -> Callable | None:
             return None
         local_search = default_local_search(problem)
     if isinstance(local_search, str):
+        if local_search.startswith("neighbour ") and local_search in LOCAL_SEARCHES:
+            if "2-opt" in local_search and not problem.symmetric:
+                raise ValueError(
+                    "`local_search` must not use 2-opt on an asymmetric problem (use "
+                    f"'neighbour or-opt'), but got local_search={local_search!r}."
+                )
+            return _neighbour_search(problem, local_search)
         if local_search not in _SEARCHES:
             raise ValueError(
                 f"{allowed_local_search(LOCAL_SEARCHES, 'tour')}, "
@@ -603,6 +674,26 @@ def _resolve_local_search(problem: TSP, local_search: Any) -> Callable | None:
                 f"{getattr(user, '__name__', 'it')} returned {_short(out)}."
             )
         return out.astype(np.int64)
+
+    return search
+
+
+def _neighbour_search(problem: TSP, name: str) -> Callable:
+    """The neighbour-list search ``name`` on this problem: the distances as nested
+    lists and the neighbour lists are built once, here."""
+    d = problem.distances
+    rows = d.tolist()
+    k = min(NEIGHBOURS, problem.n - 1)
+    near = nearest_candidates(d, k).tolist()
+    symmetric = problem.symmetric
+    near_in = near if symmetric else nearest_candidates(d.T, k).tolist()
+
+    def search(dist: np.ndarray, t: np.ndarray, tol: float, deadline: float | None) -> np.ndarray:
+        if name == "neighbour 2-opt+or-opt":
+            return two_opt_or_opt_neighbours(rows, t, near, tol, deadline)
+        return or_opt_neighbours(
+            rows, t, near, tol, deadline, symmetric=False, in_neighbours=near_in
+        )[0]
 
     return search
 
@@ -639,8 +730,9 @@ def solve(
     rng : None, int or numpy.random.Generator
     local_search : bool, str or callable, default True
         True: the problem's default search (:func:`default_local_search`:
-        ``"2-opt+or-opt"`` for a symmetric problem, ``"or-opt"`` for an asymmetric
-        one). False: plain CE, the reference method. A name from
+        ``"neighbour 2-opt+or-opt"`` for a symmetric problem, ``"neighbour or-opt"``
+        for an asymmetric one: 2-opt and or-opt on the 10 nearest neighbours with
+        don't-look bits). False: plain CE, the reference method. A name from
         :data:`LOCAL_SEARCHES`. Or a callable ``local_search(problem, tour, *,
         deadline) -> tour``, the convention of :func:`two_opt`, :func:`or_opt` and
         :func:`two_opt_or_opt` (which can be passed as they are): it gets a tour

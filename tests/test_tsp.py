@@ -13,6 +13,8 @@ from cemopt.problems.tsp import (
     LOCAL_SEARCHES,
     TSP,
     default_local_search,
+    neighbour_or_opt,
+    neighbour_two_opt_or_opt,
     or_opt,
     solve,
     two_opt,
@@ -87,7 +89,8 @@ def test_bad_tours_and_options():
 
 
 ALLOWED = (
-    r"`local_search` must be True, False, one of \['2-opt', 'or-opt', '2-opt\+or-opt'\] or a "
+    r"`local_search` must be True, False, one of \['2-opt', 'or-opt', '2-opt\+or-opt', "
+    r"'neighbour 2-opt\+or-opt', 'neighbour or-opt'\] or a "
     r"callable local_search\(problem, tour, \*, deadline\) -> tour, but got "
 )
 
@@ -229,9 +232,15 @@ def test_local_search_past_its_deadline_returns_at_once(search):
 
 
 def test_default_local_search_and_its_names():
-    assert default_local_search(TSP.random_euclidean(5, rng=0)) == "2-opt+or-opt"
-    assert default_local_search(_random_asymmetric(5, 0)) == "or-opt"
-    assert LOCAL_SEARCHES == ("2-opt", "or-opt", "2-opt+or-opt")
+    assert default_local_search(TSP.random_euclidean(5, rng=0)) == "neighbour 2-opt+or-opt"
+    assert default_local_search(_random_asymmetric(5, 0)) == "neighbour or-opt"
+    assert LOCAL_SEARCHES == (
+        "2-opt",
+        "or-opt",
+        "2-opt+or-opt",
+        "neighbour 2-opt+or-opt",
+        "neighbour or-opt",
+    )
     with pytest.raises(TypeError, match="`problem` must be a TSP"):
         default_local_search("eil51")
 
@@ -239,14 +248,18 @@ def test_default_local_search_and_its_names():
 @needs_permutation
 @pytest.mark.parametrize(
     ("problem", "name"),
-    [(TSP.random_euclidean(12, rng=2), "2-opt+or-opt"), (_random_asymmetric(12, 3), "or-opt")],
+    [
+        (TSP.random_euclidean(12, rng=2), "neighbour 2-opt+or-opt"),
+        (_random_asymmetric(12, 3), "neighbour or-opt"),
+    ],
 )
 def test_local_search_true_is_the_default_search(problem, name):
     """True, the default, names the problem's default search; a public search passes as
     a callable and gives the same run."""
+    public = neighbour_two_opt_or_opt if problem.symmetric else neighbour_or_opt
     runs = [
         solve(problem, rng=4, local_search=ls, target=False, max_iter=5)
-        for ls in (True, name, two_opt_or_opt if problem.symmetric else or_opt)
+        for ls in (True, name, public)
     ]
     assert solve(problem, rng=4, target=False, max_iter=5).fun == runs[0].fun
     assert all(r.x.tolist() == runs[0].x.tolist() and r.fun == runs[0].fun for r in runs)
