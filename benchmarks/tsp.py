@@ -10,6 +10,9 @@ per run (wall clock). Beside them, where installed: OR-Tools routing (guided loc
 search, time limit = the mean time of CE + local search on that instance, at least
 1 s) and elkai (LKH-3, one run) as the quality ceiling.
 
+``--instances`` may also name any other instance of the shared data (ftv170, a280,
+rbg323, lin318, ...).
+
 Run:  python benchmarks/tsp.py [--seeds 10] [--instances ftv33,eil51] [--time-limit 55]
 Writes ``benchmarks/out/tsp.json`` (raw runs) and ``benchmarks/out/tsp.md`` (table).
 """
@@ -170,8 +173,16 @@ def main() -> None:
         print(f"TSPLIB data not found at {DATA} (../shared is absent); nothing to run.")
         return
     wanted = args.instances.split(",")
+    # any other instance of the shared data by name (ftv170, a280, rbg323, ...)
+    extra = [
+        f"{kind}/{name}.{kind}"
+        for name in wanted
+        if name not in {Path(p).stem for p in INSTANCES}
+        for kind in ("atsp", "tsp")
+        if (DATA / kind / f"{name}.{kind}").exists()
+    ]
     results = []
-    for relative in INSTANCES:
+    for relative in (*INSTANCES, *extra):
         if Path(relative).stem not in wanted:
             continue
         problem = TSP.from_tsplib(DATA / relative)
