@@ -54,6 +54,7 @@ from .tsplib import distance_digest, read_tsplib
 
 __all__ = [
     "LOCAL_SEARCHES",
+    "FULL_OR_OPT_UP_TO",
     "NEIGHBOURS",
     "TSP",
     "TSPLIB_DATA",
@@ -372,6 +373,8 @@ LOCAL_SEARCHES = (
 )
 #: nearest neighbours per node for the neighbour-list searches
 NEIGHBOURS = 10
+#: asymmetric problems up to this many nodes keep the full or-opt by default
+FULL_OR_OPT_UP_TO = 100
 
 
 def _two_opt(
@@ -607,16 +610,20 @@ def neighbour_or_opt(problem: TSP, tour: Any, *, deadline: float | None = None) 
 
 def default_local_search(problem: TSP) -> str:
     """The search ``local_search=True`` means: ``"neighbour 2-opt+or-opt"`` on a
-    symmetric problem, ``"neighbour or-opt"`` on an asymmetric one (a 2-opt move
-    reverses a path, which changes its length there).
+    symmetric problem; on an asymmetric one (where a 2-opt move, which reverses a
+    path, changes its length) the full ``"or-opt"`` up to ``FULL_OR_OPT_UP_TO = 100``
+    nodes and ``"neighbour or-opt"`` beyond.
 
     The neighbour-list searches (the ``NEIGHBOURS = 10`` nearest nodes, don't-look
     bits, first improvement; :mod:`cemopt.problems._neighbour_moves`) replaced the
     full-neighbourhood ones as the default after measuring both in ``tsp.solve`` with
     ``time_limit=60`` (30 for the two smallest), seed 0: kroA100 optimal in 0.2 s
     (1.7 s), ch130 optimal in 8 s (0.05% above at 30 s), a280 0.62% above the optimum
-    (3.10%), lin318 0.97% (3.0%), ftv170 1.74% (22.5%). The full searches stay
-    available by name.
+    (3.10%), lin318 0.97% (3.0%), ftv170 1.74% (22.5%). On the small ATSPs the
+    neighbour or-opt was weaker (``benchmarks/tsp.py --seeds 3 --time-limit 30``:
+    ry48p optimal in 0 of 3 runs against 3 of 3, ftv38 and p43 in 2 of 3 against 3
+    of 3), and the full or-opt costs little there, so it stays their default. The full
+    searches stay available by name.
 
     Examples
     --------
@@ -625,7 +632,9 @@ def default_local_search(problem: TSP) -> str:
     """
     if not isinstance(problem, TSP):
         raise TypeError(f"`problem` must be a TSP, but got {type(problem).__name__}.")
-    return "neighbour 2-opt+or-opt" if problem.symmetric else "neighbour or-opt"
+    if problem.symmetric:
+        return "neighbour 2-opt+or-opt"
+    return "or-opt" if problem.n <= FULL_OR_OPT_UP_TO else "neighbour or-opt"
 
 
 def _resolve_local_search(problem: TSP, local_search: Any) -> Callable | None:
@@ -729,16 +738,16 @@ def solve(
     problem : TSP
     rng : None, int or numpy.random.Generator
     local_search : bool, str or callable, default True
-        True: the problem's default search (:func:`default_local_search`:
-        ``"neighbour 2-opt+or-opt"`` for a symmetric problem, ``"neighbour or-opt"``
-        for an asymmetric one: 2-opt and or-opt on the 10 nearest neighbours with
-        don't-look bits). False: plain CE, the reference method. A name from
-        :data:`LOCAL_SEARCHES`. Or a callable ``local_search(problem, tour, *,
+        True: the problem's default search (:func:`default_local_search`: ``"neighbour
+        2-opt+or-opt"`` for a symmetric problem: 2-opt and or-opt on the 10 nearest
+        neighbours with don't-look bits; for an asymmetric one the full ``"or-opt"`` up to
+        100 nodes, ``"neighbour or-opt"`` beyond). False: plain CE, the reference method. A
+        name from :data:`LOCAL_SEARCHES`. Or a callable ``local_search(problem, tour, *,
         deadline) -> tour``, the convention of :func:`two_opt`, :func:`or_opt` and
-        :func:`two_opt_or_opt` (which can be passed as they are): it gets a tour
-        (int64, shape (n,), its own copy) and ``deadline``, a
-        :func:`time.perf_counter` reading past which it should return (None without
-        ``time_limit``), and returns a permutation of ``0..n-1``.
+        :func:`two_opt_or_opt` (which can be passed as they are): it gets a tour (int64,
+        shape (n,), its own copy) and ``deadline``, a :func:`time.perf_counter` reading past
+        which it should return (None without ``time_limit``), and returns a permutation of
+        ``0..n-1``.
     max_evals : int, optional
         Tours sampled and scored, at most (the last batch is cut to fit).
     time_limit : float, optional

@@ -13,7 +13,6 @@ from cemopt.problems.tsp import (
     LOCAL_SEARCHES,
     TSP,
     default_local_search,
-    neighbour_or_opt,
     neighbour_two_opt_or_opt,
     or_opt,
     solve,
@@ -233,7 +232,8 @@ def test_local_search_past_its_deadline_returns_at_once(search):
 
 def test_default_local_search_and_its_names():
     assert default_local_search(TSP.random_euclidean(5, rng=0)) == "neighbour 2-opt+or-opt"
-    assert default_local_search(_random_asymmetric(5, 0)) == "neighbour or-opt"
+    assert default_local_search(_random_asymmetric(5, 0)) == "or-opt"
+    assert default_local_search(_random_asymmetric(101, 0)) == "neighbour or-opt"
     assert LOCAL_SEARCHES == (
         "2-opt",
         "or-opt",
@@ -250,13 +250,13 @@ def test_default_local_search_and_its_names():
     ("problem", "name"),
     [
         (TSP.random_euclidean(12, rng=2), "neighbour 2-opt+or-opt"),
-        (_random_asymmetric(12, 3), "neighbour or-opt"),
+        (_random_asymmetric(12, 3), "or-opt"),
     ],
 )
 def test_local_search_true_is_the_default_search(problem, name):
     """True, the default, names the problem's default search; a public search passes as
     a callable and gives the same run."""
-    public = neighbour_two_opt_or_opt if problem.symmetric else neighbour_or_opt
+    public = neighbour_two_opt_or_opt if problem.symmetric else or_opt
     runs = [
         solve(problem, rng=4, local_search=ls, target=False, max_iter=5)
         for ls in (True, name, public)
