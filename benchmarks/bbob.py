@@ -204,8 +204,6 @@ def run_one(method: str, fid: int, iid: int, d: int) -> dict[str, Any]:
         "hits": counter.hits.tolist(),
         "solved": bool(counter.hits[-1] >= 0),
         "cpu_s": cpu,
-        # marks this file's runs of "cemopt-bounded" as the full-covariance family
-        **({"bounded_family": "MultivariateNormal"} if method == "cemopt-bounded" else {}),
     }
 
 
@@ -333,10 +331,6 @@ def main() -> None:
     if args.merge:
         fresh = {(r["method"], r["function"], r["instance"], r["dim"]) for r in records}
         earlier = json.loads(args.merge.read_text())["records"]
-        # runs of the old "cemopt-bounded" (a diagonal Normal) under its present name
-        for r in earlier:
-            if r["method"] == "cemopt-bounded" and "bounded_family" not in r:
-                r["method"] = "cemopt-bounded-diagonal"
         kept = [
             r
             for r in earlier

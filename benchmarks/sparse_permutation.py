@@ -23,18 +23,10 @@ import platform
 import time
 
 import numpy as np
+from permutation_sampler import best_time  # the script's folder is on sys.path
 
 import cemopt as ce
 from cemopt.families import nearest_candidates
-
-
-def best_time(repeats: int, func, *args) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func(*args)
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:

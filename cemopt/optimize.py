@@ -291,6 +291,7 @@ class CrossEntropy(CERun):
             )
         self.mean_shift = bool(mean_shift)
         self._shift: np.ndarray | None = None  # the smoothed movement of the mean
+        self._sampling: tuple[Any, float, Any] | None = None  # (family, scale, rescaled)
         # counters and bests, all in the internal "smaller is better" orientation
         self._t = 0  # iterations since the last (re)start, for schedules
         self._restart = 0
@@ -329,7 +330,7 @@ class CrossEntropy(CERun):
         if not (self._scaling and self._scale != 1.0):
             return self.family
         # the stop rules and the next ask read the same one: build it once
-        cached = self.__dict__.get("_sampling")
+        cached = self._sampling
         if cached is None or cached[0] is not self.family or cached[1] != self._scale:
             cached = (self.family, self._scale, self.family.rescaled(self._scale))
             self._sampling = cached

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import functools
 import warnings
+import weakref
 from collections.abc import Callable
 from os import PathLike
 from pathlib import Path
@@ -687,15 +688,28 @@ def _resolve_local_search(problem: TSP, local_search: Any) -> Callable | None:
     return search
 
 
-def _neighbour_search(problem: TSP, name: str) -> Callable:
-    """The neighbour-list search ``name`` on this problem: the distances as nested
-    lists and the neighbour lists are built once, here."""
+#: per problem, its distances (to tell a replaced matrix) and their neighbour lists
+_NEIGHBOUR_LISTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _neighbour_lists(problem: TSP) -> tuple[list, list, list]:
+    """The distances as nested lists, the nearest successors and the nearest
+    predecessors of every node: built once per problem (the public searches are
+    called once per tour when passed to :func:`solve`)."""
     d = problem.distances
-    rows = d.tolist()
-    k = min(NEIGHBOURS, problem.n - 1)
-    near = nearest_candidates(d, k).tolist()
-    symmetric = problem.symmetric
-    near_in = near if symmetric else nearest_candidates(d.T, k).tolist()
+    cached = _NEIGHBOUR_LISTS.get(problem)
+    if cached is None or cached[0] is not d:
+        k = min(NEIGHBOURS, problem.n - 1)
+        near = nearest_candidates(d, k).tolist()
+        near_in = near if problem.symmetric else nearest_candidates(d.T, k).tolist()
+        cached = (d, d.tolist(), near, near_in)
+        _NEIGHBOUR_LISTS[problem] = cached
+    return cached[1], cached[2], cached[3]
+
+
+def _neighbour_search(problem: TSP, name: str) -> Callable:
+    """The neighbour-list search ``name`` on this problem."""
+    rows, near, near_in = _neighbour_lists(problem)
 
     def search(dist: np.ndarray, t: np.ndarray, tol: float, deadline: float | None) -> np.ndarray:
         if name == "neighbour 2-opt+or-opt":

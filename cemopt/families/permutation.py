@@ -172,11 +172,7 @@ class Permutation:
         return Permutation(self.n, params["P"], self.start)
 
     def __repr__(self) -> str:
-        text = np.array2string(
-            self.P, separator=", ", threshold=8, edgeitems=2, precision=3, suppress_small=True
-        )
-        text = re.sub(r"\s+", " ", text.replace("\n", ""))
-        return f"Permutation(n={self.n}, start={self.start}, P={text})"
+        return f"Permutation(n={self.n}, start={self.start}, P={matrix_text(self.P)})"
 
     # ------------------------------------------------------------------ sampling
     def sample(self, n: int, rng: Any = None) -> np.ndarray:
@@ -463,6 +459,14 @@ class Permutation:
     # ------------------------------------------------------------------ helpers
     def _check_tours(self, tours: Any, name: str = "tours") -> np.ndarray:
         return check_tours(tours, self.n, self.start, name)
+
+
+def matrix_text(P: np.ndarray) -> str:
+    """A transition matrix on one line for a ``repr``: corners only past 8 entries."""
+    text = np.array2string(
+        P, separator=", ", threshold=8, edgeitems=2, precision=3, suppress_small=True
+    )
+    return re.sub(r"\s+", " ", text.replace("\n", ""))
 
 
 def check_tours(tours: Any, n_nodes: int, start: int, name: str = "tours") -> np.ndarray:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +20,7 @@ from .._validation import (
 )
 from ..errors import DegenerateFitError
 from ._information import N_SAMPLES, check_base, check_comparable, in_base, monte_carlo
-from .permutation import check_tours
+from .permutation import check_tours, matrix_text
 
 __all__ = ["SparsePermutation", "nearest_candidates"]
 
@@ -213,10 +212,7 @@ class SparsePermutation:
         return SparsePermutation(self.candidates, params["P"], self.start)
 
     def __repr__(self) -> str:
-        text = np.array2string(
-            self.P, separator=", ", threshold=8, edgeitems=2, precision=3, suppress_small=True
-        )
-        text = re.sub(r"\s+", " ", text.replace("\n", ""))
+        text = matrix_text(self.P)
         return f"SparsePermutation(n={self.n}, k={self.k}, start={self.start}, P={text})"
 
     def dense(self) -> np.ndarray:
@@ -256,8 +252,8 @@ class SparsePermutation:
             u = gen.random(N) * np.where(empty, 1.0, total)
             cum = np.cumsum(weights, axis=1)
             on_candidate = (u < cum[:, -1]) & ~empty
+            # the first slot whose cumulative mass exceeds u (a zero-mass slot never is)
             slot = np.minimum(np.count_nonzero(cum <= u[:, None], axis=1), k - 1)
-            # an entry with zero mass is never chosen: step back to the last positive one
             nxt = self.candidates[cur, slot]
             # escapes (and rows with no mass left, drawn uniformly) come from the
             # unvisited nodes, by rejection of candidates for an escape
@@ -397,10 +393,7 @@ class SparsePermutation:
         rng: Any = None,
     ) -> Any:
         """Monte Carlo estimate of ``KL(self || other)`` (same candidates and start)."""
-        check_comparable(self, other, "kl_divergence")
-        self._check_same_lists(other, "other")
-        check_base(base)
-        return in_base(monte_carlo(self, other, n_samples=n_samples, rng=rng)[2], base)
+        return self._estimate_against(other, "kl_divergence", 2, base, n_samples, rng)
 
     def cross_entropy(
         self,
@@ -411,10 +404,16 @@ class SparsePermutation:
         rng: Any = None,
     ) -> Any:
         """Monte Carlo estimate of ``H(self, other)`` (same candidates and start)."""
-        check_comparable(self, other, "cross_entropy")
+        return self._estimate_against(other, "cross_entropy", 1, base, n_samples, rng)
+
+    def _estimate_against(
+        self, other: Any, method: str, which: int, base: Any, n_samples: int, rng: Any
+    ) -> Any:
+        """``monte_carlo(self, other)[which]`` once ``other`` is checked comparable."""
+        check_comparable(self, other, method)
         self._check_same_lists(other, "other")
         check_base(base)
-        return in_base(monte_carlo(self, other, n_samples=n_samples, rng=rng)[1], base)
+        return in_base(monte_carlo(self, other, n_samples=n_samples, rng=rng)[which], base)
 
 
 class _Walk:
