@@ -6,7 +6,10 @@ for Gaussian families with adaptive variance scaling an elite of 20% and a batch
 ``max(10 (4 + 3 ln d), (d + 1) / elite_frac)`` solved all 50 runs of the
 five-function benchmark, where 10% lost most Rastrigin runs to premature
 convergence; for every other family the CE literature's 10% (de Boer et al. 2005)
-stays.
+stays. A ``MultivariateNormal`` takes the incremental AMaLGaM's rules instead (Bosman,
+Grahl & Thierens 2013): a batch of ``10 sqrt(d)``, an elite of 35%, the elite's mean and
+a covariance learnt with weight ``1 - exp(-1.1 k^1.2 / d^1.6)``; on BBOB they need half
+the evaluations of the rules above (``benchmarks/RESULTS.md``).
 """
 
 from __future__ import annotations
@@ -40,7 +43,10 @@ def shifts_its_mean(family: Any) -> bool:
 
 
 def default_elite_frac(family: Any) -> float:
-    """0.2 for Gaussian families that scale adaptively, 0.1 otherwise."""
+    """0.35 for a ``MultivariateNormal`` (iAMaLGaM's), 0.2 for a ``Normal``, both with
+    adaptive variance scaling; 0.1 otherwise."""
+    if isinstance(family, MultivariateNormal):
+        return 0.35
     return 0.2 if scales_adaptively(family) else 0.1
 
 
@@ -51,10 +57,12 @@ def default_patience(family: Any, variance_scaling: bool) -> int:
 
 
 def default_n_samples(family: Any, elite_frac: float) -> int:
-    """Batch size: Gaussian families ``max(round(10 (4 + 3 ln d)), ceil((d + 1) / rho))``
-    (enough elite to estimate a d-dimensional covariance); other families
+    """Batch size: ``MultivariateNormal`` ``max(round(10 sqrt(d)), 10)`` (iAMaLGaM's);
+    ``Normal`` ``max(round(10 (4 + 3 ln d)), ceil((d + 1) / rho))``; other families
     ``max(100, 10 * number of parameters)``.
     """
+    if isinstance(family, MultivariateNormal):
+        return max(round(10 * math.sqrt(family.dim)), 10)
     if scales_adaptively(family):
         d = int(family.dim)
         return max(round(10 * (4 + 3 * math.log(d))), math.ceil(round((d + 1) / elite_frac, 9)))
@@ -66,16 +74,33 @@ def default_n_samples(family: Any, elite_frac: float) -> int:
     return int(max(100, 10 * _count(params)))
 
 
-def default_scale_alpha(family: Any, smoothing: float, n_elite: int) -> float | None:
-    """Smoothing of a full covariance: ``min(smoothing, 2 k / d^1.5)``.
+def first_restart_samples(family: Any) -> int:
+    """The least batch of the first restart when ``n_samples`` is the default:
+    AMaLGaM's ``ceil(17 + 3 d^1.5)`` for a ``MultivariateNormal``, the size at which
+    one elite estimates the covariance (the incremental first run's ``10 sqrt(d)`` is
+    fast on unimodal functions, the multimodal ones need the larger batch: on BBOB f17
+    and f18, instances 1-5, 3 of 10 runs solved at d = 10 and 0 at d = 20 when the
+    restarts only doubled it, 7 and 4 with this rule); 0 (no floor) otherwise."""
+    if isinstance(family, MultivariateNormal):
+        return math.ceil(17 + 3 * family.dim**1.5)
+    return 0
 
-    An ML covariance from k elite points in d dimensions is noisy when k is close to
-    d; averaged with too much weight, its eigenvalue spread compounds and the
-    covariance becomes ill-conditioned (measured: the d=100 sphere fails at 0.7 and
-    converges at 2k/d^1.5). None (use ``smoothing``) for other families.
+
+def default_smoothing(family: Any) -> float:
+    """1 for a ``MultivariateNormal`` (the elite's mean, as in AMaLGaM), 0.7 otherwise."""
+    return 1.0 if isinstance(family, MultivariateNormal) else 0.7
+
+
+def default_scale_alpha(family: Any, smoothing: float, n_elite: int) -> float | None:
+    """Smoothing of a full covariance: ``min(smoothing, 1 - exp(-1.1 k^1.2 / d^1.6))``.
+
+    iAMaLGaM's learning rate (Bosman, Grahl & Thierens 2013): an ML covariance from k
+    elite points in d dimensions is noisy (singular when k <= d); averaged in with a
+    small weight, the noise averages out over iterations instead of compounding into
+    an ill-conditioned covariance. None (use ``smoothing``) for other families.
     """
     if isinstance(family, MultivariateNormal):
-        return min(smoothing, 2.0 * n_elite / family.dim**1.5)
+        return min(smoothing, 1.0 - math.exp(-1.1 * n_elite**1.2 / family.dim**1.6))
     return None
 
 

@@ -54,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Examples
     --------
-    >>> main(["solve", "rastrigin", "--dim", "2", "--max-evals", "3000"])
+    >>> main(["solve", "rastrigin", "--dim", "2", "--max-evals", "5000"])
     ... # doctest: +ELLIPSIS
     rastrigin in 2 dimensions (minimum 0), CE over a full-covariance Gaussian on [-5.12, 5.12]^2
       f           ...
