@@ -19,7 +19,13 @@ import numpy as np
 
 from ._local_search import expired
 
-__all__ = ["or_opt_neighbours", "two_opt_neighbours", "two_opt_or_opt_neighbours"]
+__all__ = [
+    "or_opt_neighbours",
+    "or_opt_segment_exchange_neighbours",
+    "segment_exchange_neighbours",
+    "two_opt_neighbours",
+    "two_opt_or_opt_neighbours",
+]
 
 
 class _Tour:
@@ -56,22 +62,48 @@ class _Tour:
 
     def move_segment(self, first: int, last: int, after: int, reverse: bool) -> None:
         """Cut the path ``first .. last`` and reinsert it between ``after`` and its
-        successor (reversed when asked)."""
-        seg = []
-        v = first
-        while True:
-            seg.append(v)
-            if v == last:
-                break
-            v = self.succ(v)
-        members = set(seg)
-        rest = [v for v in self.t if v not in members]
-        k = rest.index(after)
+        successor (reversed when asked). Only the nodes between the path and ``after``,
+        on the shorter side, shift: ``O(L + shift)`` rather than ``O(n)``."""
+        t, pos, n = self.t, self.pos, self.n
+        i = pos[first]
+        length = (pos[last] - i) % n + 1
+        seg = [t[(i + m) % n] for m in range(length)]
         if reverse:
             seg.reverse()
-        self.t = rest[: k + 1] + seg + rest[k + 1 :]
-        for i, v in enumerate(self.t):
-            self.pos[v] = i
+        ahead = (pos[after] - pos[last]) % n  # last+1 .. after move back by length
+        behind = (i - pos[after] - 1) % n  # after+1 .. first-1 move on by length
+        if ahead <= behind:
+            for m in range(ahead):
+                v = t[(i + length + m) % n]
+                k = (i + m) % n
+                t[k] = v
+                pos[v] = k
+            start = i + ahead
+        else:
+            end = pos[last]
+            for m in range(behind):
+                v = t[(i - 1 - m) % n]
+                k = (end - m) % n
+                t[k] = v
+                pos[v] = k
+            start = i - behind
+        for m, v in enumerate(seg):
+            k = (start + m) % n
+            t[k] = v
+            pos[v] = k
+
+    def exchange(self, a: int, b1: int, c1: int) -> None:
+        """Swap the paths ``succ(a) .. pred(b1)`` and ``b1 .. pred(c1)`` (``c1`` after
+        ``b1`` going forward from ``a``; ``c1 == a`` for the path up to ``a``'s
+        predecessor): ``a -> b1 ... c -> a1 ... b -> c1``, every path kept in its
+        direction."""
+        n, i = self.n, self.pos[a]
+        r = self.t[i:] + self.t[:i]
+        j = (self.pos[b1] - i) % n
+        k = (self.pos[c1] - i) % n or n
+        self.t = r[:1] + r[j:k] + r[1:j] + r[k:]
+        for p, v in enumerate(self.t):
+            self.pos[v] = p
 
     def array(self) -> np.ndarray:
         return np.array(self.t, dtype=np.int64)
@@ -176,39 +208,142 @@ def or_opt_neighbours(
 
 def _first_insertion(d, T, a, near_out, near_in, tol, lengths, symmetric):
     """The first improving move of a segment that starts at ``a``, or None."""
-    p = T.pred(a)
-    last, seg = a, [a]
+    t, pos, n = T.t, T.pos, T.n
+    i = pos[a]
+    p = t[i - 1]
+    d_p = d[p]
+    seg = [a]
+    last = a
     for length in lengths:
         if length > 1:
-            last = T.succ(last)
+            last = t[(i + length - 1) % n]
             seg.append(last)
-        q = T.succ(last)
+        q = t[(i + length) % n]
         if q == p:
             break
-        gain = d[p][a] + d[last][q] - d[p][q]  # what cutting the segment saves
+        gain = d_p[a] + d[last][q] - d_p[q]  # what cutting the segment saves
         if gain <= tol:
             continue
-        members = set(seg)
         # forward, c -> a ... last -> succ(c): a short (c, a) or a short (last, succ c)
         # reversed, c -> last ... a -> succ(c): a short (c, last) or a short (a, succ c)
         sources = [(near_in[a], a, False, False), (near_out[last], last, True, False)]
         if symmetric:
             sources += [(near_in[last], last, False, True), (near_out[a], a, True, True)]
         for nodes, end, from_successor, reverse in sources:
+            d_end = d[end]
             for v in nodes:
-                if (d[end][v] if from_successor else d[v][end]) >= gain:
+                if (d_end[v] if from_successor else d[v][end]) >= gain:
                     break  # sorted lists: the rest are longer still
-                c = T.pred(v) if from_successor else v
-                cn = T.succ(c)
-                if c in members or c == p or cn in members:
+                c = t[pos[v] - 1] if from_successor else v
+                if c == p or c in seg:
                     continue
+                k = pos[c] + 1
+                cn = t[0 if k == n else k]
+                if cn in seg:
+                    continue
+                d_c = d[c]
                 if reverse:
-                    cost = d[c][last] + d[a][cn] - d[c][cn]
+                    cost = d_c[last] + d[a][cn] - d_c[cn]
                 else:
-                    cost = d[c][a] + d[last][cn] - d[c][cn]
+                    cost = d_c[a] + d[last][cn] - d_c[cn]
                 if cost - gain < -tol:
                     return a, last, c, reverse, (p, q, c, cn, a, last)
     return None
+
+
+def segment_exchange_neighbours(
+    d: list, tour: np.ndarray, neighbours: list, tol: float, deadline: float | None
+) -> tuple[np.ndarray, bool]:
+    """The orientation-preserving 3-opt move (or-3opt, "segment exchange") on neighbour
+    lists with don't-look bits, first improvement, until no move of the neighbourhood
+    improves or the deadline.
+
+    ``a -> a1 ... b -> b1 ... c -> c1`` becomes ``a -> b1 ... c -> a1 ... b -> c1``:
+    two consecutive paths of any length trade places and keep their direction, the
+    only pure 3-opt reconnection an asymmetric cost allows (or-opt is the case of a
+    path of at most 3 nodes). As in Lin & Kernighan's sequential search, ``b1`` is one
+    of ``a``'s nearest successors with ``d[a][b1] < d[a][a1]`` and ``c1`` one of
+    ``b``'s with a positive partial gain; ``neighbours`` rows are in increasing
+    ``d[i][j]``.
+    """
+    T = _Tour(tour)
+    n = T.n
+    queue, queued = deque(T.t), [True] * n
+    improved = sweep_moved = False
+    while n > 3 and not expired(deadline):
+        if not queue:
+            if not sweep_moved:
+                break
+            queue, queued, sweep_moved = deque(T.t), [True] * n, False  # as in 2-opt
+        a = queue.popleft()
+        queued[a] = False
+        move = _first_exchange(d, T, a, neighbours, tol)
+        if move is None:
+            continue
+        b1, c1, touched = move
+        T.exchange(a, b1, c1)
+        improved = sweep_moved = True
+        for v in touched:
+            if not queued[v]:
+                queue.append(v)
+                queued[v] = True
+    return T.array(), improved
+
+
+def _first_exchange(d, T, a, near_out, tol):
+    """The first improving segment exchange that replaces ``a``'s outgoing edge."""
+    n, pos, t = T.n, T.pos, T.t
+    pa = pos[a]
+    a1 = T.succ(a)
+    d_a = d[a]
+    kept = d_a[a1]
+    for b1 in near_out[a]:
+        g1 = kept - d_a[b1]
+        if g1 <= tol:
+            break  # sorted: no farther b1 gains on the first edge
+        rb1 = (pos[b1] - pa) % n
+        if rb1 < 2:  # b1 is a or a1: no path to move
+            continue
+        b = t[pos[b1] - 1]
+        g1 += d[b][b1]
+        d_b = d[b]
+        for c1 in near_out[b]:
+            g2 = g1 - d_b[c1]
+            if g2 <= tol:
+                break
+            rc1 = (pos[c1] - pa) % n or n
+            if rc1 <= rb1:  # c1 must lie after b1 (a itself closes the tour)
+                continue
+            c = t[pos[c1] - 1]
+            if g2 + d[c][c1] - d[c][a1] > tol:
+                return b1, c1, (a, a1, b, b1, c, c1)
+    return None
+
+
+def or_opt_segment_exchange_neighbours(
+    d: list,
+    tour: np.ndarray,
+    neighbours: list,
+    tol: float,
+    deadline: float | None,
+    *,
+    in_neighbours: list | None = None,
+) -> np.ndarray:
+    """Or-opt and the segment exchange on neighbour lists in turn until neither
+    improves (asymmetric problems)."""
+    t, _ = or_opt_neighbours(
+        d, tour, neighbours, tol, deadline, symmetric=False, in_neighbours=in_neighbours
+    )
+    while not expired(deadline):
+        t, improved = segment_exchange_neighbours(d, t, neighbours, tol, deadline)
+        if not improved:
+            break
+        t, improved = or_opt_neighbours(
+            d, t, neighbours, tol, deadline, symmetric=False, in_neighbours=in_neighbours
+        )
+        if not improved:
+            break
+    return t
 
 
 def two_opt_or_opt_neighbours(

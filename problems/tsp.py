@@ -50,18 +50,22 @@ from ._local_search import (
     deadline_after,
     expired,
 )
-from ._neighbour_moves import or_opt_neighbours, two_opt_or_opt_neighbours
+from ._neighbour_moves import (
+    or_opt_neighbours,
+    or_opt_segment_exchange_neighbours,
+    two_opt_or_opt_neighbours,
+)
 from .tsplib import distance_digest, read_tsplib
 
 __all__ = [
     "LOCAL_SEARCHES",
-    "FULL_OR_OPT_UP_TO",
     "NEIGHBOURS",
     "TSP",
     "TSPLIB_DATA",
     "TSPLIB_OPTIMA",
     "default_local_search",
     "neighbour_or_opt",
+    "neighbour_or_opt_or_3opt",
     "neighbour_two_opt_or_opt",
     "or_opt",
     "solve",
@@ -364,18 +368,19 @@ def _rotate_to(t: np.ndarray, first: int) -> np.ndarray:
 
 # ------------------------------------------------------------------ local search
 #: The names ``local_search`` takes in :func:`solve`: 2-opt (symmetric problems),
-#: or-opt (any), and 2-opt then or-opt again until neither improves (symmetric).
+#: or-opt (any), and 2-opt then or-opt again until neither improves (symmetric); the
+#: ``neighbour`` searches on the ``NEIGHBOURS`` nearest nodes, among them or-opt with
+#: the segment exchange (or-3opt) for any problem.
 LOCAL_SEARCHES = (
     "2-opt",
     "or-opt",
     "2-opt+or-opt",
     "neighbour 2-opt+or-opt",
     "neighbour or-opt",
+    "neighbour or-opt+or-3opt",
 )
 #: nearest neighbours per node for the neighbour-list searches
 NEIGHBOURS = 10
-#: asymmetric problems up to this many nodes keep the full or-opt by default
-FULL_OR_OPT_UP_TO = 100
 
 
 def _two_opt(
@@ -593,8 +598,8 @@ def neighbour_two_opt_or_opt(
 
 def neighbour_or_opt(problem: TSP, tour: Any, *, deadline: float | None = None) -> np.ndarray:
     """Or-opt (segments of 1 to 3 nodes, forward-facing) on the ``NEIGHBOURS`` nearest
-    successors and predecessors with don't-look bits: the default search of an
-    asymmetric problem. ``deadline`` as in :func:`two_opt`.
+    successors and predecessors with don't-look bits. ``deadline`` as in
+    :func:`two_opt`.
 
     Examples
     --------
@@ -609,22 +614,43 @@ def neighbour_or_opt(problem: TSP, tour: Any, *, deadline: float | None = None) 
     return _rotate_to(search(problem.distances, t, _tolerance(problem.distances), deadline), first)
 
 
+def neighbour_or_opt_or_3opt(
+    problem: TSP, tour: Any, *, deadline: float | None = None
+) -> np.ndarray:
+    """Or-opt and the segment exchange (or-3opt: two consecutive paths of any length
+    trade places, each kept in its direction) on the ``NEIGHBOURS`` nearest nodes with
+    don't-look bits, in turn until neither improves: the default search of an
+    asymmetric problem (every move keeps the direction of travel). ``deadline`` as in
+    :func:`two_opt`.
+
+    Examples
+    --------
+    >>> d = [[0, 1, 5, 5], [5, 0, 1, 5], [5, 5, 0, 1], [1, 5, 5, 0]]
+    >>> neighbour_or_opt_or_3opt(TSP(d), [0, 2, 1, 3]).tolist()
+    [0, 1, 2, 3]
+    """
+    t = _check_tour(problem, tour)
+    deadline = check_deadline(deadline)
+    first = int(t[0])
+    search = _neighbour_search(problem, "neighbour or-opt+or-3opt")
+    return _rotate_to(search(problem.distances, t, _tolerance(problem.distances), deadline), first)
+
+
 def default_local_search(problem: TSP) -> str:
     """The search ``local_search=True`` means: ``"neighbour 2-opt+or-opt"`` on a
     symmetric problem; on an asymmetric one (where a 2-opt move, which reverses a
-    path, changes its length) the full ``"or-opt"`` up to ``FULL_OR_OPT_UP_TO = 100``
-    nodes and ``"neighbour or-opt"`` beyond.
+    path, changes its length) ``"neighbour or-opt+or-3opt"``.
 
     The neighbour-list searches (the ``NEIGHBOURS = 10`` nearest nodes, don't-look
     bits, first improvement; :mod:`cemopt.problems._neighbour_moves`) replaced the
     full-neighbourhood ones as the default after measuring both in ``tsp.solve`` with
     ``time_limit=60`` (30 for the two smallest), seed 0: kroA100 optimal in 0.2 s
     (1.7 s), ch130 optimal in 8 s (0.05% above at 30 s), a280 0.62% above the optimum
-    (3.10%), lin318 0.97% (3.0%), ftv170 1.74% (22.5%). On the small ATSPs the
-    neighbour or-opt was weaker (``benchmarks/tsp.py --seeds 3 --time-limit 30``:
-    ry48p optimal in 0 of 3 runs against 3 of 3, ftv38 and p43 in 2 of 3 against 3
-    of 3), and the full or-opt costs little there, so it stays their default. The full
-    searches stay available by name.
+    (3.10%), lin318 0.97% (3.0%). On the ATSPs or-opt alone was weak (ftv170 1.74%
+    above the optimum at 60 s with the neighbour lists, ry48p optimal in 12 s median
+    with the full search); with the segment exchange ftv170 came to 0.91%, and ry48p,
+    p43, ftv33, ftv35, ftv38 and ft53 to the optimum in at most 6 s (3 seeds each).
+    The full searches stay available by name.
 
     Examples
     --------
@@ -633,9 +659,7 @@ def default_local_search(problem: TSP) -> str:
     """
     if not isinstance(problem, TSP):
         raise TypeError(f"`problem` must be a TSP, but got {type(problem).__name__}.")
-    if problem.symmetric:
-        return "neighbour 2-opt+or-opt"
-    return "or-opt" if problem.n <= FULL_OR_OPT_UP_TO else "neighbour or-opt"
+    return "neighbour 2-opt+or-opt" if problem.symmetric else "neighbour or-opt+or-3opt"
 
 
 def _resolve_local_search(problem: TSP, local_search: Any) -> Callable | None:
@@ -650,7 +674,7 @@ def _resolve_local_search(problem: TSP, local_search: Any) -> Callable | None:
             if "2-opt" in local_search and not problem.symmetric:
                 raise ValueError(
                     "`local_search` must not use 2-opt on an asymmetric problem (use "
-                    f"'neighbour or-opt'), but got local_search={local_search!r}."
+                    f"'neighbour or-opt+or-3opt'), but got local_search={local_search!r}."
                 )
             return _neighbour_search(problem, local_search)
         if local_search not in _SEARCHES:
@@ -714,6 +738,10 @@ def _neighbour_search(problem: TSP, name: str) -> Callable:
     def search(dist: np.ndarray, t: np.ndarray, tol: float, deadline: float | None) -> np.ndarray:
         if name == "neighbour 2-opt+or-opt":
             return two_opt_or_opt_neighbours(rows, t, near, tol, deadline)
+        if name == "neighbour or-opt+or-3opt":
+            return or_opt_segment_exchange_neighbours(
+                rows, t, near, tol, deadline, in_neighbours=near_in
+            )
         return or_opt_neighbours(
             rows, t, near, tol, deadline, symmetric=False, in_neighbours=near_in
         )[0]
@@ -754,14 +782,14 @@ def solve(
     local_search : bool, str or callable, default True
         True: the problem's default search (:func:`default_local_search`: ``"neighbour
         2-opt+or-opt"`` for a symmetric problem: 2-opt and or-opt on the 10 nearest
-        neighbours with don't-look bits; for an asymmetric one the full ``"or-opt"`` up to
-        100 nodes, ``"neighbour or-opt"`` beyond). False: plain CE, the reference method. A
-        name from :data:`LOCAL_SEARCHES`. Or a callable ``local_search(problem, tour, *,
-        deadline) -> tour``, the convention of :func:`two_opt`, :func:`or_opt` and
-        :func:`two_opt_or_opt` (which can be passed as they are): it gets a tour (int64,
-        shape (n,), its own copy) and ``deadline``, a :func:`time.perf_counter` reading past
-        which it should return (None without ``time_limit``), and returns a permutation of
-        ``0..n-1``.
+        neighbours with don't-look bits; for an asymmetric one ``"neighbour
+        or-opt+or-3opt"``, or-opt and the direction-keeping segment exchange). False: plain
+        CE, the reference method. A name from :data:`LOCAL_SEARCHES`. Or a callable
+        ``local_search(problem, tour, *, deadline) -> tour``, the convention of
+        :func:`two_opt`, :func:`or_opt` and :func:`two_opt_or_opt` (which can be passed as
+        they are): it gets a tour (int64, shape (n,), its own copy) and ``deadline``, a
+        :func:`time.perf_counter` reading past which it should return (None without
+        ``time_limit``), and returns a permutation of ``0..n-1``.
     max_evals : int, optional
         Tours sampled and scored, at most (the last batch is cut to fit).
     time_limit : float, optional
