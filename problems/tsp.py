@@ -103,6 +103,17 @@ TSPLIB_OPTIMA: dict[str, int] = {
     "kroA100": 21282,
     "ch130": 6110,
     "a280": 2579,
+    # at scale (issue 16); the optimal tours shipped for pcb442 and pr1002 evaluate to
+    # exactly these lengths
+    "lin318": 42029,
+    "rd400": 15281,
+    "pr439": 107217,
+    "pcb442": 50778,
+    "d493": 35002,
+    "att532": 27686,
+    "rat575": 6773,
+    "u724": 41910,
+    "pr1002": 259045,
 }
 
 #: What each optimum of :data:`TSPLIB_OPTIMA` belongs to: the instance's DIMENSION and
@@ -134,6 +145,15 @@ TSPLIB_DATA: dict[str, tuple[int, str]] = {
     "kroA100": (100, "d62bd8d85dd61197"),
     "ch130": (130, "b2aba344f42f13f6"),
     "a280": (280, "a126c470c9c353b2"),
+    "lin318": (318, "351e5eacb4f0d97a"),
+    "rd400": (400, "45bd3fff22eb43f4"),
+    "pr439": (439, "abcb33a49b4a9a62"),
+    "pcb442": (442, "74fba61baac9ebe0"),
+    "d493": (493, "81e094d1ebb1a770"),
+    "att532": (532, "ef4d1efd554723e0"),
+    "rat575": (575, "44a18906e32f7588"),
+    "u724": (724, "af11c7204eddf63b"),
+    "pr1002": (1002, "9388ee3b05074300"),
 }
 
 

@@ -469,6 +469,21 @@ def test_every_listed_optimum_has_its_data(test_data):
     assert set(TSPLIB_DATA) == set(TSPLIB_OPTIMA)
 
 
+@pytest.mark.parametrize("root", data_roots(), ids=lambda p: p.parent.name)
+def test_every_listed_instance_present_gets_its_optimum(root):
+    # the digests were taken from these files; a mismatch would silently drop the
+    # optimum (and the default target) of an instance the benchmarks rely on
+    from cemopt.problems.tsp import TSP
+
+    found = 0
+    for name, value in TSPLIB_OPTIMA.items():
+        paths = [root / "tsplib" / kind / f"{name}.{kind}" for kind in ("tsp", "atsp")]
+        for path in (p for p in paths if p.exists()):
+            assert TSP.from_tsplib(path).optimum == value, name
+            found += 1
+    assert found == (21 if root == TEST_DATA else len(TSPLIB_OPTIMA))  # shared: all listed
+
+
 def test_malformed_tour_dimension_names_the_file(tmp_path):
     path = _write(tmp_path, "DIMENSION: 3.5\nTOUR_SECTION\n1 2 3 -1\nEOF\n", "t.tour")
     with pytest.raises(ValueError, match=r"t\.tour, line 1: expected an integer DIMENSION"):
