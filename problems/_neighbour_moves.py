@@ -24,6 +24,7 @@ __all__ = [
     "or_opt_segment_exchange_neighbours",
     "segment_exchange_neighbours",
     "two_opt_neighbours",
+    "two_opt_or_opt_exchange_neighbours",
     "two_opt_or_opt_neighbours",
 ]
 
@@ -358,4 +359,19 @@ def two_opt_or_opt_neighbours(
         t, improved = two_opt_neighbours(d, t, neighbours, tol, deadline)
         if not improved:
             break
+    return t
+
+
+def two_opt_or_opt_exchange_neighbours(
+    d: list, tour: np.ndarray, neighbours: list, tol: float, deadline: float | None
+) -> np.ndarray:
+    """2-opt, or-opt and the segment exchange on neighbour lists in turn until none
+    improves (symmetric ``d``): the tour ends a local optimum of all three."""
+    t, _ = two_opt_neighbours(d, tour, neighbours, tol, deadline)
+    while not expired(deadline):
+        t, moved_or = or_opt_neighbours(d, t, neighbours, tol, deadline, symmetric=True)
+        t, moved_exchange = segment_exchange_neighbours(d, t, neighbours, tol, deadline)
+        if not (moved_or or moved_exchange):
+            break  # unchanged since the last 2-opt pass, so 2-optimal as well
+        t, _ = two_opt_neighbours(d, t, neighbours, tol, deadline)
     return t

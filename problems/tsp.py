@@ -53,6 +53,7 @@ from ._local_search import (
 from ._neighbour_moves import (
     or_opt_neighbours,
     or_opt_segment_exchange_neighbours,
+    two_opt_or_opt_exchange_neighbours,
     two_opt_or_opt_neighbours,
 )
 from .tsplib import distance_digest, read_tsplib
@@ -67,6 +68,7 @@ __all__ = [
     "neighbour_or_opt",
     "neighbour_or_opt_or_3opt",
     "neighbour_two_opt_or_opt",
+    "neighbour_two_opt_or_opt_or_3opt",
     "or_opt",
     "solve",
     "two_opt",
@@ -396,6 +398,7 @@ LOCAL_SEARCHES = (
     "or-opt",
     "2-opt+or-opt",
     "neighbour 2-opt+or-opt",
+    "neighbour 2-opt+or-opt+or-3opt",
     "neighbour or-opt",
     "neighbour or-opt+or-3opt",
 )
@@ -595,7 +598,7 @@ def neighbour_two_opt_or_opt(
     problem: TSP, tour: Any, *, deadline: float | None = None
 ) -> np.ndarray:
     """2-opt and or-opt on the ``NEIGHBOURS`` nearest nodes with don't-look bits, in
-    turn until neither improves (symmetric problems): the default search.
+    turn until neither improves (symmetric problems).
 
     A local optimum for the moves that bring a node next to one of its nearest
     neighbours (:mod:`cemopt.problems._neighbour_moves`), at ``O(n k)`` work per sweep
@@ -656,30 +659,54 @@ def neighbour_or_opt_or_3opt(
     return _rotate_to(search(problem.distances, t, _tolerance(problem.distances), deadline), first)
 
 
+def neighbour_two_opt_or_opt_or_3opt(
+    problem: TSP, tour: Any, *, deadline: float | None = None
+) -> np.ndarray:
+    """2-opt, or-opt and the segment exchange (or-3opt) on the ``NEIGHBOURS`` nearest
+    nodes with don't-look bits, in turn until none improves: the default search of a
+    symmetric problem. ``deadline`` as in :func:`two_opt`.
+
+    Examples
+    --------
+    >>> problem = TSP.from_coordinates([[0, 0], [1, 0], [1, 1], [0, 1]])
+    >>> neighbour_two_opt_or_opt_or_3opt(problem, [0, 2, 1, 3]).tolist()
+    [0, 1, 2, 3]
+    """
+    t = _check_tour(problem, tour)
+    deadline = check_deadline(deadline)
+    _symmetric_only(problem)
+    first = int(t[0])
+    search = _neighbour_search(problem, "neighbour 2-opt+or-opt+or-3opt")
+    return _rotate_to(search(problem.distances, t, _tolerance(problem.distances), deadline), first)
+
+
 def default_local_search(problem: TSP) -> str:
-    """The search ``local_search=True`` means: ``"neighbour 2-opt+or-opt"`` on a
-    symmetric problem; on an asymmetric one (where a 2-opt move, which reverses a
+    """The search ``local_search=True`` means: ``"neighbour 2-opt+or-opt+or-3opt"`` on
+    a symmetric problem; on an asymmetric one (where a 2-opt move, which reverses a
     path, changes its length) ``"neighbour or-opt+or-3opt"``.
 
-    The neighbour-list searches (the ``NEIGHBOURS = 10`` nearest nodes, don't-look
-    bits, first improvement; :mod:`cemopt.problems._neighbour_moves`) replaced the
+    The neighbour-list searches (the ``NEIGHBOURS = 10`` nearest nodes, don't-look bits,
+    first improvement; :mod:`cemopt.problems._neighbour_moves`) replaced the
     full-neighbourhood ones as the default after measuring both in ``tsp.solve`` with
-    ``time_limit=60`` (30 for the two smallest), seed 0: kroA100 optimal in 0.2 s
-    (1.7 s), ch130 optimal in 8 s (0.05% above at 30 s), a280 0.62% above the optimum
-    (3.10%), lin318 0.97% (3.0%). On the ATSPs or-opt alone was weak (ftv170 1.74%
-    above the optimum at 60 s with the neighbour lists, ry48p optimal in 12 s median
-    with the full search); with the segment exchange ftv170 came to 0.91%, and ry48p,
-    p43, ftv33, ftv35, ftv38 and ft53 to the optimum in at most 6 s (3 seeds each).
+    ``time_limit=60`` (30 for the two smallest), seed 0: kroA100 optimal in 0.2 s (1.7
+    s), ch130 optimal in 8 s (0.05% above at 30 s), a280 0.62% above the optimum
+    (3.10%), lin318 0.97% (3.0%). The segment exchange (or-3opt), with faster or-opt
+    moves, then came into both defaults (``benchmarks/tsp.py``, 60 s, seed 0): on the
+    ATSPs, where or-opt alone was weak, ftv170 from 1.74% to 0.54%, rbg323 from 3.02% to
+    2.19%, and ry48p, p43, ftv33, ftv35, ftv38 and ft53 optimal in at most 5.6 s (3
+    seeds each; ry48p took 12 s median before); on the symmetric ones rd400 from 1.58%
+    to 1.13%, pr439 from 1.12% to 0.65%, pcb442 from 1.64% to 1.30%, lin318 from 0.97%
+    to 0.78%, with eil51, berlin52, st70, kroA100 and ch130 still optimal within 3 s.
     The full searches stay available by name.
 
     Examples
     --------
     >>> default_local_search(TSP([[0, 1, 2], [1, 0, 3], [2, 3, 0]]))
-    'neighbour 2-opt+or-opt'
+    'neighbour 2-opt+or-opt+or-3opt'
     """
     if not isinstance(problem, TSP):
         raise TypeError(f"`problem` must be a TSP, but got {type(problem).__name__}.")
-    return "neighbour 2-opt+or-opt" if problem.symmetric else "neighbour or-opt+or-3opt"
+    return "neighbour 2-opt+or-opt+or-3opt" if problem.symmetric else "neighbour or-opt+or-3opt"
 
 
 def _resolve_local_search(problem: TSP, local_search: Any) -> Callable | None:
@@ -758,6 +785,8 @@ def _neighbour_search(problem: TSP, name: str) -> Callable:
     def search(dist: np.ndarray, t: np.ndarray, tol: float, deadline: float | None) -> np.ndarray:
         if name == "neighbour 2-opt+or-opt":
             return two_opt_or_opt_neighbours(rows, t, near, tol, deadline)
+        if name == "neighbour 2-opt+or-opt+or-3opt":
+            return two_opt_or_opt_exchange_neighbours(rows, t, near, tol, deadline)
         if name == "neighbour or-opt+or-3opt":
             return or_opt_segment_exchange_neighbours(
                 rows, t, near, tol, deadline, in_neighbours=near_in
@@ -801,11 +830,11 @@ def solve(
     rng : None, int or numpy.random.Generator
     local_search : bool, str or callable, default True
         True: the problem's default search (:func:`default_local_search`: ``"neighbour
-        2-opt+or-opt"`` for a symmetric problem: 2-opt and or-opt on the 10 nearest
-        neighbours with don't-look bits; for an asymmetric one ``"neighbour
-        or-opt+or-3opt"``, or-opt and the direction-keeping segment exchange). False: plain
-        CE, the reference method. A name from :data:`LOCAL_SEARCHES`. Or a callable
-        ``local_search(problem, tour, *, deadline) -> tour``, the convention of
+        2-opt+or-opt+or-3opt"`` for a symmetric problem: 2-opt, or-opt and the segment
+        exchange on the 10 nearest neighbours with don't-look bits; for an asymmetric one
+        ``"neighbour or-opt+or-3opt"``, or-opt and the direction-keeping segment exchange).
+        False: plain CE, the reference method. A name from :data:`LOCAL_SEARCHES`. Or a
+        callable ``local_search(problem, tour, *, deadline) -> tour``, the convention of
         :func:`two_opt`, :func:`or_opt` and :func:`two_opt_or_opt` (which can be passed as
         they are): it gets a tour (int64, shape (n,), its own copy) and ``deadline``, a
         :func:`time.perf_counter` reading past which it should return (None without

@@ -13,12 +13,14 @@ from cemopt.problems._neighbour_moves import (
     or_opt_neighbours,
     segment_exchange_neighbours,
     two_opt_neighbours,
+    two_opt_or_opt_exchange_neighbours,
 )
 from cemopt.problems.tsp import (
     TSP,
     neighbour_or_opt,
     neighbour_or_opt_or_3opt,
     neighbour_two_opt_or_opt,
+    neighbour_two_opt_or_opt_or_3opt,
 )
 
 
@@ -147,6 +149,20 @@ def test_or_3opt_search_in_solve_on_an_asymmetric_instance():
     assert _length(d, t) <= _length(d, only_or_opt) + 1e-9  # or-opt's optimum, then more
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_two_opt_or_opt_exchange_with_full_lists_leaves_no_move_of_the_three(seed):
+    rng = np.random.default_rng(10 + seed)
+    n = int(rng.integers(6, 14))
+    d = _instance(n, True, rng)
+    t0 = _random_tour(n, rng)
+    full = nearest_candidates(d, n - 1).tolist()
+    t = two_opt_or_opt_exchange_neighbours(d.tolist(), t0, full, 1e-12, None)
+    assert sorted(t.tolist()) == list(range(n)) and _length(d, t) <= _length(d, t0) + 1e-12
+    assert min(_two_opt_deltas(d, t)) > -1e-9
+    assert min(_exchange_deltas(d, t)) > -1e-9
+    assert min(delta for delta, covered in _or_opt_moves(d, list(t), True) if covered) > -1e-9
+
+
 def test_reversal_keeps_positions_and_reverses_the_path():
     rng = np.random.default_rng(0)
     for _ in range(300):
@@ -200,6 +216,7 @@ def test_or_opt_with_full_lists_leaves_no_move_of_its_neighbourhood(seed, symmet
 def test_public_searches_on_a_square_and_a_cycle():
     square = TSP.from_coordinates([[0, 0], [1, 0], [1, 1], [0, 1]])
     assert neighbour_two_opt_or_opt(square, [0, 2, 1, 3]).tolist() == [0, 1, 2, 3]
+    assert neighbour_two_opt_or_opt_or_3opt(square, [0, 2, 1, 3]).tolist() == [0, 1, 2, 3]
     cycle = TSP([[0, 1, 5, 5], [5, 0, 1, 5], [5, 5, 0, 1], [1, 5, 5, 0]])
     assert neighbour_or_opt(cycle, [0, 2, 1, 3]).tolist() == [0, 1, 2, 3]
     # 0 -> 3 -> 1 -> 2 -> 4 -> 0: swapping the paths [3] and [1, 2] gives the cycle

@@ -89,7 +89,8 @@ def test_bad_tours_and_options():
 
 ALLOWED = (
     r"`local_search` must be True, False, one of \['2-opt', 'or-opt', '2-opt\+or-opt', "
-    r"'neighbour 2-opt\+or-opt', 'neighbour or-opt', 'neighbour or-opt\+or-3opt'\] or a "
+    r"'neighbour 2-opt\+or-opt', 'neighbour 2-opt\+or-opt\+or-3opt', 'neighbour or-opt', "
+    r"'neighbour or-opt\+or-3opt'\] or a "
     r"callable local_search\(problem, tour, \*, deadline\) -> tour, but got "
 )
 
@@ -231,7 +232,7 @@ def test_local_search_past_its_deadline_returns_at_once(search):
 
 
 def test_default_local_search_and_its_names():
-    assert default_local_search(TSP.random_euclidean(5, rng=0)) == "neighbour 2-opt+or-opt"
+    assert default_local_search(TSP.random_euclidean(5, rng=0)) == "neighbour 2-opt+or-opt+or-3opt"
     assert default_local_search(_random_asymmetric(5, 0)) == "neighbour or-opt+or-3opt"
     assert default_local_search(_random_asymmetric(101, 0)) == "neighbour or-opt+or-3opt"
     assert LOCAL_SEARCHES == (
@@ -239,6 +240,7 @@ def test_default_local_search_and_its_names():
         "or-opt",
         "2-opt+or-opt",
         "neighbour 2-opt+or-opt",
+        "neighbour 2-opt+or-opt+or-3opt",
         "neighbour or-opt",
         "neighbour or-opt+or-3opt",
     )
