@@ -420,9 +420,11 @@ class CrossEntropy(CERun):
         )
 
     def _update_best(self, X: Any, scores: np.ndarray) -> None:
-        if np.isnan(scores).all():
+        nan = np.isnan(scores)
+        if nan.all():
             return
-        i = int(np.nanargmin(scores))
+        # argmin when there is no NaN: nanargmin copies the batch on every call
+        i = int(np.nanargmin(scores)) if nan.any() else int(np.argmin(scores))
         if scores[i] < self._best or self._best_x is None:
             self._best, self._best_x = float(scores[i]), copy_row(X, i)
 
