@@ -346,6 +346,19 @@ def _first_exchange(d, T, a, near_out, tol):
     return None
 
 
+def _in_turn(tour: np.ndarray, passes: list, deadline: float | None) -> np.ndarray:
+    """Run the searches ``passes`` (``tour -> (tour, moved)``, each to its own local
+    optimum) in turn until every other pass has found nothing since the last that
+    moved: the tour is then a local optimum of them all."""
+    t, _ = passes[0](tour)
+    idle, k = 0, 1  # passes in a row without a move
+    while idle < len(passes) - 1 and not expired(deadline):
+        t, moved = passes[k % len(passes)](t)
+        idle = 0 if moved else idle + 1
+        k += 1
+    return t
+
+
 def or_opt_segment_exchange_neighbours(
     d: list,
     tour: np.ndarray,
@@ -357,34 +370,23 @@ def or_opt_segment_exchange_neighbours(
 ) -> np.ndarray:
     """Or-opt and the segment exchange on neighbour lists in turn until neither
     improves (asymmetric problems)."""
-    t, _ = or_opt_neighbours(
-        d, tour, neighbours, tol, deadline, symmetric=False, in_neighbours=in_neighbours
-    )
-    while not expired(deadline):
-        t, improved = segment_exchange_neighbours(d, t, neighbours, tol, deadline)
-        if not improved:
-            break
-        t, improved = or_opt_neighbours(
+
+    def or_opt(t):
+        return or_opt_neighbours(
             d, t, neighbours, tol, deadline, symmetric=False, in_neighbours=in_neighbours
         )
-        if not improved:
-            break
-    return t
+
+    def exchange(t):
+        return segment_exchange_neighbours(d, t, neighbours, tol, deadline)
+
+    return _in_turn(tour, [or_opt, exchange], deadline)
 
 
 def two_opt_or_opt_neighbours(
     d: list, tour: np.ndarray, neighbours: list, tol: float, deadline: float | None
 ) -> np.ndarray:
     """2-opt and or-opt on neighbour lists in turn until neither improves."""
-    t, _ = two_opt_neighbours(d, tour, neighbours, tol, deadline)
-    while not expired(deadline):
-        t, improved = or_opt_neighbours(d, t, neighbours, tol, deadline, symmetric=True)
-        if not improved:
-            break
-        t, improved = two_opt_neighbours(d, t, neighbours, tol, deadline)
-        if not improved:
-            break
-    return t
+    return _in_turn(tour, _symmetric_passes(d, neighbours, tol, deadline)[:2], deadline)
 
 
 def two_opt_or_opt_exchange_neighbours(
@@ -392,11 +394,13 @@ def two_opt_or_opt_exchange_neighbours(
 ) -> np.ndarray:
     """2-opt, or-opt and the segment exchange on neighbour lists in turn until none
     improves (symmetric ``d``): the tour ends a local optimum of all three."""
-    t, _ = two_opt_neighbours(d, tour, neighbours, tol, deadline)
-    while not expired(deadline):
-        t, moved_or = or_opt_neighbours(d, t, neighbours, tol, deadline, symmetric=True)
-        t, moved_exchange = segment_exchange_neighbours(d, t, neighbours, tol, deadline)
-        if not (moved_or or moved_exchange):
-            break  # unchanged since the last 2-opt pass, so 2-optimal as well
-        t, _ = two_opt_neighbours(d, t, neighbours, tol, deadline)
-    return t
+    return _in_turn(tour, _symmetric_passes(d, neighbours, tol, deadline), deadline)
+
+
+def _symmetric_passes(d, neighbours, tol, deadline) -> list:
+    """2-opt, or-opt (segments also reversed) and the segment exchange, as passes."""
+    return [
+        lambda t: two_opt_neighbours(d, t, neighbours, tol, deadline),
+        lambda t: or_opt_neighbours(d, t, neighbours, tol, deadline, symmetric=True),
+        lambda t: segment_exchange_neighbours(d, t, neighbours, tol, deadline),
+    ]
