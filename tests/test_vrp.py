@@ -308,8 +308,8 @@ def test_max_evals_target_false_and_progress(capsys):
 
 
 ALLOWED = (
-    r"`local_search` must be True, False, one of \['relocate', 'or-opt', 'swap', 'swap\*', '2-opt', "
-    r"'2-opt\*'\] "
+    r"`local_search` must be True, False, one of \['relocate', 'or-opt', 'swap', 'swap\*', "
+    r"'2-opt', '2-opt\*'\] "
     r"or a callable local_search\(problem, routes, \*, deadline\) -> routes"
 )
 

@@ -99,7 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="a CVRPLIB .vrp file, by CE over giant tours with route moves",
         description="Capacitated vehicle routing on a CVRPLIB instance: CE over giant "
         "tours split optimally into routes, with local search (relocate, or-opt, swap, "
-        "SWAP*, 2-opt, 2-opt*) on the routes of the best tours, or plain CE with --no-local-search. "
+        "SWAP*, 2-opt, 2-opt*) on the routes of the best tours, or plain CE with "
+        "--no-local-search. "
         "No --executor or --checkpoint.",
         allow_abbrev=False,
     )
