@@ -7,8 +7,8 @@ the optima in ``cemopt.problems.vrp.OPTIMA`` were proven), for seeds ``0 .. S-1`
 * ``ce``: plain CE, ``cemopt.problems.vrp.solve(problem, rng=seed, time_limit=T,
   local_search=False)``, defaults otherwise (target = the optimum, so a run that finds
   it stops early);
-* ``ce+ls``: the same with the default ``local_search=True`` (relocate, swap, 2-opt,
-  2-opt* on the 2 best tours of every batch);
+* ``ce+ls``: the same with the default ``local_search=True`` (relocate, or-opt, swap,
+  SWAP*, 2-opt, 2-opt* on the best tours of every batch);
 * ``pyvrp``: PyVRP's hybrid genetic search (``pyvrp.solve``, ``MaxRuntime`` = the
   mean seconds of ``ce+ls`` on that instance, at least 0.1 s; instance read with
   ``pyvrp.read(path, round_func="round")``, vehicles limited to k for A, E, P).
