@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 
 from . import checkpoint as _checkpoint
-from ._batch import take_rows
+from ._batch import batch_len, take_rows
 from ._validation import as_rng, check_int, check_real, real_values
 from .errors import CemoptWarning, ConvergenceWarning
 from .evaluate import BatchCutShort
@@ -325,9 +325,15 @@ def drive(
     returns the result so far, marked interrupted.
     """
     debug = logger.isEnabledFor(logging.DEBUG)
+    ask_rate = None  # seconds per sample of the last ask
     try:
         while not run.stop():
+            if ask_rate is not None and _sampling_would_overrun(run, ask_rate):
+                run.termination = {"time_limit": run.time_limit}
+                break
+            started = time.perf_counter()
             X = run.ask()
+            ask_rate = (time.perf_counter() - started) / max(batch_len(X), 1)
             try:
                 values = score(X, deadline=run.deadline)
                 if improve is not None:  # memetic CE: local search on the batch
@@ -358,6 +364,17 @@ def drive(
         if progress is not None:
             progress.close()
     return run.result()
+
+
+def _sampling_would_overrun(run: CERun, ask_rate: float) -> bool:
+    """True when drawing the next batch, at the last batch's seconds per sample, would
+    end past the deadline: the sampler cannot be stopped part way (a batch of 3 620
+    tours of 724 nodes takes 9.6 s to draw, and a 60 s run ended at 66.7 s), so a batch
+    that cannot be drawn in time is not started."""
+    deadline = run.deadline
+    if deadline is None:
+        return False
+    return time.perf_counter() + ask_rate * getattr(run, "n_samples", 1) > deadline
 
 
 def _callback_stops(callback: Callable, run: CERun) -> bool:

@@ -92,6 +92,22 @@ def test_minimize_time_limit_is_checked_inside_a_batch():
     assert res.nfev == f.calls == 30 and res.nit == 0 and np.isfinite(res.fun)
 
 
+def test_a_batch_that_cannot_be_drawn_in_time_is_not_started(monkeypatch):
+    # a sampler that takes 0.2 s a batch and a limit of 0.5 s: the third batch would
+    # end at 0.6 s, so the run stops after two (a sampler cannot be cut part way)
+    draws, sample = [], ce.Normal.sample
+
+    def slow(self, n, rng=None):
+        draws.append(n)
+        time.sleep(0.2)
+        return sample(self, n, rng)
+
+    monkeypatch.setattr(ce.Normal, "sample", slow)
+    family = ce.Normal(np.zeros(2), np.ones(2))
+    res = ce.minimize(row_sum, family, vectorized=True, n_samples=20, time_limit=0.5, rng=0)
+    assert res.status == "time_limit" and draws == [20, 20] and res.nit == 2
+
+
 def test_estimate_time_limit_in_the_final_sample_uses_the_draws_made():
     nominal, gamma, exact = exponential_sum()
     plain = ce.estimate(row_sum, nominal, gamma, n_final=20_000, rng=2)
