@@ -92,6 +92,9 @@ def summary(runs: list[dict[str, Any]]) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument(
+        "--first-seed", type=int, default=0, help="seeds FIRST .. FIRST+SEEDS-1 (default 0)"
+    )
     parser.add_argument("--time-limit", type=float, default=30.0, help="seconds per CE run")
     parser.add_argument(
         "--instances", default="", help="comma-separated names (default: all in the folder)"
@@ -126,7 +129,7 @@ def main() -> None:
         row: dict[str, Any] = {"instance": path.stem, "n": problem.n_customers}
         for method in methods:
             runs = []
-            for seed in range(args.seeds):
+            for seed in range(args.first_seed, args.first_seed + args.seeds):
                 if method == "pyvrp":
                     ref = row.get("ce+ls", row.get("ce"))
                     seconds = max(0.1, ref["seconds"]) if ref else args.time_limit
@@ -164,7 +167,8 @@ def main() -> None:
     table = "\n".join(lines)
     print()
     print(
-        f"seeds {args.seeds}, CE time limit {args.time_limit:g} s, "
+        f"seeds {args.first_seed}..{args.first_seed + args.seeds - 1}, "
+        f"CE time limit {args.time_limit:g} s, "
         f"{platform.processor() or platform.machine()}"
     )
     print(table)
