@@ -207,25 +207,39 @@ def or_opt_neighbours(
     symmetric ``d``).
     """
     T = _Tour(tour)
-    n = T.n
     near_in = neighbours if in_neighbours is None else in_neighbours
+    lengths = [length for length in range(1, max_len + 1) if length <= T.n - 3]
+
+    def find(a):
+        return _first_insertion(d, T, a, neighbours, near_in, tol, lengths, symmetric)
+
+    def apply(a, move):
+        first, last, after, reverse, touched = move
+        T.move_segment(first, last, after, reverse)
+        return touched
+
+    return _dont_look_search(T, find, apply, deadline)
+
+
+def _dont_look_search(T: _Tour, find, apply, deadline: float | None, *, min_nodes: int = 0):
+    """First improvement with don't-look bits: pop a node, ``find(a)`` its first
+    improving move (None: none), ``apply(a, move)`` it and queue the nodes it returns;
+    a sweep that moved nothing ends the search. Returns the tour and whether it moved."""
+    n = T.n
     queue, queued = deque(T.t), [True] * n
     improved = sweep_moved = False
-    lengths = [length for length in range(1, max_len + 1) if length <= n - 3]
-    while not expired(deadline):
+    while n > min_nodes and not expired(deadline):
         if not queue:
             if not sweep_moved:
                 break
             queue, queued, sweep_moved = deque(T.t), [True] * n, False  # as in 2-opt
         a = queue.popleft()
         queued[a] = False
-        move = _first_insertion(d, T, a, neighbours, near_in, tol, lengths, symmetric)
+        move = find(a)
         if move is None:
             continue
-        first, last, after, reverse, touched = move
-        T.move_segment(first, last, after, reverse)
         improved = sweep_moved = True
-        for v in touched:
+        for v in apply(a, move):
             if not queued[v]:
                 queue.append(v)
                 queued[v] = True
@@ -293,27 +307,15 @@ def segment_exchange_neighbours(
     ``d[i][j]``.
     """
     T = _Tour(tour)
-    n = T.n
-    queue, queued = deque(T.t), [True] * n
-    improved = sweep_moved = False
-    while n > 3 and not expired(deadline):
-        if not queue:
-            if not sweep_moved:
-                break
-            queue, queued, sweep_moved = deque(T.t), [True] * n, False  # as in 2-opt
-        a = queue.popleft()
-        queued[a] = False
-        move = _first_exchange(d, T, a, neighbours, tol)
-        if move is None:
-            continue
+
+    def apply(a, move):
         b1, c1, touched = move
         T.exchange(a, b1, c1)
-        improved = sweep_moved = True
-        for v in touched:
-            if not queued[v]:
-                queue.append(v)
-                queued[v] = True
-    return T.array(), improved
+        return touched
+
+    return _dont_look_search(
+        T, lambda a: _first_exchange(d, T, a, neighbours, tol), apply, deadline, min_nodes=3
+    )
 
 
 def _first_exchange(d, T, a, near_out, tol):

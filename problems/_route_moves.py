@@ -68,16 +68,10 @@ class _Layout:
         route = depots_before - 1
         cum_load = np.cumsum(demands[seq])
         base = np.maximum.accumulate(np.where(depot, cum_load, 0.0))
-        loads = np.array([demands[r].sum() for r in routes])
-        return cls(
-            seq,
-            route,
-            np.flatnonzero(depot)[:-1],
-            cum_load - base,
-            loads,
-            cum_load,
-            depots_before,
-        )
+        depots = np.flatnonzero(depot)
+        # the depot's demand is 0: a route's load is the running load between its depots
+        loads = np.diff(cum_load[depots])
+        return cls(seq, route, depots[:-1], cum_load - base, loads, cum_load, depots_before)
 
 
 def improve(

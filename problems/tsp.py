@@ -611,12 +611,7 @@ def neighbour_two_opt_or_opt(
     >>> neighbour_two_opt_or_opt(problem, [0, 2, 1, 3]).tolist()
     [0, 1, 2, 3]
     """
-    t = _check_tour(problem, tour)
-    deadline = check_deadline(deadline)
-    _symmetric_only(problem)
-    first = int(t[0])
-    search = _neighbour_search(problem, "neighbour 2-opt+or-opt")
-    return _rotate_to(search(problem.distances, t, _tolerance(problem.distances), deadline), first)
+    return _run_neighbour_search(problem, tour, deadline, "neighbour 2-opt+or-opt")
 
 
 def neighbour_or_opt(problem: TSP, tour: Any, *, deadline: float | None = None) -> np.ndarray:
@@ -630,11 +625,7 @@ def neighbour_or_opt(problem: TSP, tour: Any, *, deadline: float | None = None) 
     >>> neighbour_or_opt(TSP(d), [0, 2, 1, 3]).tolist()
     [0, 1, 2, 3]
     """
-    t = _check_tour(problem, tour)
-    deadline = check_deadline(deadline)
-    first = int(t[0])
-    search = _neighbour_search(problem, "neighbour or-opt")
-    return _rotate_to(search(problem.distances, t, _tolerance(problem.distances), deadline), first)
+    return _run_neighbour_search(problem, tour, deadline, "neighbour or-opt")
 
 
 def neighbour_or_opt_or_3opt(
@@ -652,11 +643,7 @@ def neighbour_or_opt_or_3opt(
     >>> neighbour_or_opt_or_3opt(TSP(d), [0, 2, 1, 3]).tolist()
     [0, 1, 2, 3]
     """
-    t = _check_tour(problem, tour)
-    deadline = check_deadline(deadline)
-    first = int(t[0])
-    search = _neighbour_search(problem, "neighbour or-opt+or-3opt")
-    return _rotate_to(search(problem.distances, t, _tolerance(problem.distances), deadline), first)
+    return _run_neighbour_search(problem, tour, deadline, "neighbour or-opt+or-3opt")
 
 
 def neighbour_two_opt_or_opt_or_3opt(
@@ -672,12 +659,7 @@ def neighbour_two_opt_or_opt_or_3opt(
     >>> neighbour_two_opt_or_opt_or_3opt(problem, [0, 2, 1, 3]).tolist()
     [0, 1, 2, 3]
     """
-    t = _check_tour(problem, tour)
-    deadline = check_deadline(deadline)
-    _symmetric_only(problem)
-    first = int(t[0])
-    search = _neighbour_search(problem, "neighbour 2-opt+or-opt+or-3opt")
-    return _rotate_to(search(problem.distances, t, _tolerance(problem.distances), deadline), first)
+    return _run_neighbour_search(problem, tour, deadline, "neighbour 2-opt+or-opt+or-3opt")
 
 
 def default_local_search(problem: TSP) -> str:
@@ -776,6 +758,19 @@ def _neighbour_lists(problem: TSP) -> tuple[list, list, list]:
         cached = (d, d.tolist(), near, near_in)
         _NEIGHBOUR_LISTS[problem] = cached
     return cached[1], cached[2], cached[3]
+
+
+def _run_neighbour_search(problem: TSP, tour: Any, deadline: Any, name: str) -> np.ndarray:
+    """The public face of the neighbour-list search ``name``: the tour and deadline
+    checked (and a symmetric problem where it uses 2-opt), the result starting where
+    ``tour`` does."""
+    t = _check_tour(problem, tour)
+    deadline = check_deadline(deadline)
+    if "2-opt" in name:
+        _symmetric_only(problem)
+    search = _neighbour_search(problem, name)
+    found = search(problem.distances, t, _tolerance(problem.distances), deadline)
+    return _rotate_to(found, int(t[0]))
 
 
 def _neighbour_search(problem: TSP, name: str) -> Callable:

@@ -67,7 +67,7 @@ from ._local_search import (
     deadline_after,
     expired,
 )
-from ._route_moves import ROUTE_MOVES
+from ._route_moves import ROUTE_MOVES, Routes
 from .tsplib import CVRPLIBInstance, distance_digest, read_cvrplib
 
 __all__ = [
@@ -135,8 +135,6 @@ OPTIMA_DATA: dict[str, tuple[int, str, int | None]] = {
     "X-n106-k14": (106, "8d44b42abc8314fe", None),
     "X-n115-k10": (115, "da098fb4aa8ef2b5", None),
 }
-
-Routes = list[list[int]]
 
 
 def _known_optimum(
