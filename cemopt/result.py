@@ -347,6 +347,12 @@ RARE_EVENT_MESSAGES: dict[str, tuple[bool, str]] = {
         "proposal, which passed the final checks.",
     ),
     "crude": (True, "Crude Monte Carlo estimate."),
+    "subset": (
+        True,
+        "Subset simulation reached gamma: the estimate is the product of the levels' "
+        "conditional probabilities, its error bar Au & Beck's (the correlation within "
+        "each level's chains counted, the one between levels not).",
+    ),
     "stalled": (
         False,
         "The level sequence stalled before reaching gamma (an impossible event, or a family "
@@ -450,7 +456,8 @@ class RareEventResult:
     n_nan : int
         NaN values of S (counted outside the event).
     method : str
-        ``"cross-entropy"`` or ``"crude"``.
+        ``"cross-entropy"``, ``"crude"`` or ``"subset"`` (subset simulation, the fallback of
+        :func:`cemopt.failure_probability`).
     interrupted : bool
         True when the run was stopped by KeyboardInterrupt.
     design_point : ndarray or None
