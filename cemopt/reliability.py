@@ -22,8 +22,9 @@ Two safeguards stand between the estimate and a confident wrong answer:
   likelihood ratios below 20, so the error bar of the final sample is finite whatever
   the fitted mixture's tails.
 
-When the runs cannot reach the event at all (their levels stall, no proposal can be
-fitted to them, or the final sample has no hit), subset simulation
+When a run cannot make a trustworthy estimate (its levels stall, no proposal can be
+fitted to them, the final sample has no hit or too few effective samples, or it
+leaves out a region the levels met: ``"uncovered event"``), subset simulation
 (:mod:`cemopt._subset`) makes the estimate: ``subset_runs`` independent runs (10 by
 default), their mean, and the standard error of their spread with Student's t. It
 fits no density, so it needs no component per failure region: P(sum of 30
@@ -71,9 +72,17 @@ _AGREEMENT_Z = 4.0
 _HIGH_DIMENSION = 20
 #: default samples per level per input (above 400 inputs, where it exceeds 2000)
 _SAMPLES_PER_INPUT = 5
-#: the statuses of runs that made no estimate because their levels never reached the
-#: event, or their final proposal missed it: subset simulation then makes the estimate
-_UNREACHED = ("stalled", "max_iter", "degenerate elite", "no hits")
+#: the statuses of runs that made no estimate (the levels never reached the event, or
+#: the final sample had no hit) or one their own checks reject (too few effective final
+#: samples, a region the final proposal leaves out): subset simulation then makes it
+_UNREACHED = (
+    "stalled",
+    "max_iter",
+    "degenerate elite",
+    "no hits",
+    "degenerate weights",
+    "uncovered event",
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -110,8 +119,8 @@ class ReliabilityResult:
         When the runs disagreed: the final sample drawn from the mixture of their
         proposals, which then makes the estimate (None otherwise).
     subset : tuple of RareEventResult
-        When the runs could not reach the event: the independent subset simulations
-        (``method="subset"``) whose mean is the estimate (empty otherwise).
+        When the runs could not make a trustworthy estimate: the independent subset
+        simulations (``method="subset"``) whose mean is the estimate (empty otherwise).
     dof : float
         Degrees of freedom of ``std_error``: ``inf`` for an importance-sampling
         estimate (asymptotically normal), ``len(subset) - 1`` when it is the spread of
@@ -293,13 +302,13 @@ def failure_probability(
     max_iter : int, default 50
         Levels per run at most.
     subset_runs : int, default 10
-        When the cross-entropy runs cannot reach the event (their levels stall, no
-        proposal can be fitted to them, or the final proposal misses the event: more
-        failure regions than a mixture holds),
-        this many independent subset simulations of ``n_samples`` per level make the
-        estimate instead: their mean, with the standard error of their spread (see
-        the notes). 0 turns this off. Not under ``max_evals`` (the levels have spent
-        the budget).
+        When a cross-entropy run cannot make a trustworthy estimate (its levels stall,
+        no proposal can be fitted to them, the final sample has no hit or too few
+        effective samples, or it leaves out a region the levels met: more failure
+        regions than a mixture holds), this many independent subset simulations of
+        ``n_samples`` per level make the estimate instead: their mean, with the
+        standard error of their spread (see the notes). 0 turns this off. Not under
+        ``max_evals`` (the levels have spent the budget).
     vectorized, executor, block_size, catch, rng, callback, progress
         As in :func:`cemopt.estimate` (``callback`` sees each cross-entropy run's
         intermediate result, ``progress`` shows those runs).
@@ -617,7 +626,7 @@ def _from_replicates(
     has none of that, and Student's t (in :meth:`ReliabilityResult.ci`) accounts for
     its few degrees of freedom.
     """
-    why = f"The cross-entropy runs could not reach the event ({out.message}) "
+    why = f"The cross-entropy runs could not make a trustworthy estimate ({out.message}) "
     design_u, design_x = _design_point([*out.runs, *replicates], transform)
     common = {
         "design_point_u": design_u,
