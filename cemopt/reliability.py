@@ -77,7 +77,7 @@ _SAMPLES_PER_INPUT = 5
 #: lures the levels) the subset simulations' mean came out 1.53 p at a CoV of 0.31,
 #: right but far from the flagged run's own 1.0 p, and their coverage on such lures is
 #: unmeasured; the flag stays
-_UNREACHED = (
+_FALLBACK_STATUSES = (
     "stalled",
     "max_iter",
     "degenerate elite",
@@ -456,7 +456,7 @@ def failure_probability(
                 **common,
             )
         out = _reconcile(out, reconciliation, transform)
-    if subset_runs and out.status in _UNREACHED and budget is None:
+    if subset_runs and out.status in _FALLBACK_STATUSES and budget is None:
         replicates = []
         for k in range(subset_runs):
             with warnings.catch_warnings():
