@@ -41,7 +41,7 @@ import numpy as np
 
 import cemopt as ce
 from cemopt.families import nearest_candidates
-from cemopt.validation import check_int, check_real
+from cemopt.validation import as_rng, check_int, check_real
 
 from ._local_search import (
     allowed_local_search,
@@ -361,6 +361,20 @@ def _known_optimum(path: str | PathLike, name: str, distances: np.ndarray) -> in
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _segment_double_bridge(tour: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``A B C D -> A C B D`` with the cuts within 50 positions from a random start: the
+    double bridge of iterated local search (Martin, Otto & Felten 1991) kept local, so
+    the local search repairs it with few moves; it keeps the direction of every path,
+    so it suits asymmetric problems too."""
+    n = len(tour)
+    window = min(50, n)
+    if window < 4:
+        return tour.copy()
+    a, b, c = np.sort(rng.choice(np.arange(1, window), 3, replace=False))
+    t = np.roll(tour, -int(rng.integers(n)))
+    return np.concatenate([t[:a], t[b:c], t[a:b], t[c:]])
 
 
 def _lengths(distances: np.ndarray, tours: np.ndarray) -> np.ndarray:
@@ -807,6 +821,7 @@ def solve(
     elite_frac: float | None = None,
     smoothing: float | None = None,
     n_improve: int | None = None,
+    n_kicks: int | None = None,
     max_iter: int = 500,
     patience: int | None = None,
     restarts: int | None = None,
@@ -864,6 +879,16 @@ def solve(
         Default: the elite (``ceil(elite_frac * n_samples)``, 50 tours). Improving
         the whole elite keeps a CE + local search run at 0.3-3 s up to kroA100 on a
         2-core machine (``benchmarks/tsp.py``), so there was no need to improve fewer.
+    n_kicks : int, optional
+        Iterated local search on the best tour so far, after the batch's own local
+        optima: this many times per iteration, a segment double bridge (three cuts
+        within 50 positions, the two middle paths swapped) and the local search from
+        there, kept when shorter; the result joins the batch in place of its best
+        tour, so the elite learns from it. Default ``n`` with local search (0 turns it
+        off; plain CE has none). Measured alone from a random start, 20 s, seed 0: pcb442
+        0.44% above the optimum, rd400 0.67%, d493 1.02%, rbg323 and ftv170 optimal,
+        where CE with local search alone stood at 1.3%, 1.4%, 1.8%, 2.2% and 0.5% after
+        60 s.
     max_iter : int, default 500
     patience : int, optional
         Stop when the level has not improved for this many iterations. Default 10
@@ -929,6 +954,31 @@ def solve(
     if n_improve is None:
         n_improve = int(np.ceil(round(elite_frac * n_samples, 9)))
     n_improve = check_int(n_improve, "n_improve", minimum=0)
+    if n_kicks is None:
+        n_kicks = 0 if plain else n
+    n_kicks = check_int(n_kicks, "n_kicks", minimum=0)
+    # the kicks draw from their own stream, spawned from rng, so that the CE's samples
+    # come from the other
+    ce_rng, kick_rng = as_rng(rng).spawn(2)
+    kicked: dict[str, Any] = {"tour": None, "length": np.inf}
+
+    def kick_best(tours: np.ndarray, lengths: np.ndarray) -> None:
+        # iterated local search from the best tour so far; the batch's best row takes
+        # the result when it is shorter than that row
+        row = int(np.argmin(lengths))
+        if lengths[row] < kicked["length"]:
+            kicked["tour"], kicked["length"] = tours[row].copy(), float(lengths[row])
+        tour, length = kicked["tour"], kicked["length"]
+        for _ in range(n_kicks):
+            if expired(deadline):
+                break
+            trial = improve(d, _segment_double_bridge(tour, kick_rng), tol, deadline)
+            trial_length = float(_lengths(d, trial[None])[0])
+            if trial_length < length - tol:
+                tour, length = trial, trial_length
+        kicked["tour"], kicked["length"] = tour, length
+        if length < lengths[row]:
+            tours[row], lengths[row] = _rotate_to(tour, 0), length
 
     def improve_best(tours: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         # the engine's memetic hook: local optima of the best tours join the batch;
@@ -943,6 +993,8 @@ def solve(
             done.append(row)
         done = np.array(done, dtype=np.intp)
         lengths[done] = _lengths(d, tours[done])
+        if n_kicks:
+            kick_best(tours, lengths)
         return tours, lengths
 
     return ce.minimize(
@@ -962,5 +1014,5 @@ def solve(
         improve=None if plain or n_improve <= 0 else improve_best,
         callback=callback,
         progress=progress,
-        rng=rng,
+        rng=ce_rng,
     )

@@ -123,6 +123,8 @@ def test_bad_solve_options():
         solve(problem, callback="print")
     with pytest.raises(ValueError, match="`n_improve >= 0` must hold, but got n_improve=-1"):
         solve(problem, n_improve=-1)
+    with pytest.raises(ValueError, match="`n_kicks >= 0` must hold, but got n_kicks=-2"):
+        solve(problem, n_kicks=-2)
     with pytest.raises(
         ValueError, match=r"`local_search` must return a permutation of 0..4, but bad returned"
     ):
@@ -360,3 +362,38 @@ def test_the_smallest_instances_solve_with_the_defaults(n, local_search, symmetr
 def test_plain_ce_default_batch_keeps_one_elite_tour():
     res = solve(TSP.random_euclidean(3, rng=0), rng=0, local_search=False, n_samples=20)
     assert res.success and res.nfev >= 20  # elite_frac raised to 1/20
+
+
+@pytest.mark.parametrize("n", [5, 30, 200])
+def test_the_segment_double_bridge_swaps_two_paths_within_50_positions(n):
+    # A B C D -> A C B D: a permutation whose cycle differs from the tour's in exactly
+    # three edges, every path kept in its direction, the cuts at most 50 apart
+    from cemopt.problems.tsp import _segment_double_bridge
+
+    rng = np.random.default_rng(n)
+    tour = rng.permutation(n)
+
+    def edges(t):
+        return {(int(a), int(b)) for a, b in zip(t, np.roll(t, -1), strict=True)}
+
+    for _ in range(20):
+        kicked = _segment_double_bridge(tour, rng)
+        assert sorted(kicked.tolist()) == list(range(n))
+        new = edges(kicked) - edges(tour)
+        assert len(new) == 3  # directed edges: no path was reversed
+        position = {int(c): i for i, c in enumerate(tour)}
+        ends = [position[a] for a, _ in new]
+        span = (max(ends) - min(ends)) % n
+        assert min(span, n - span) < 50
+
+
+def test_kicks_are_reproducible_and_never_lengthen_the_tour():
+    problem = TSP.random_euclidean(60, rng=4)
+    kw = {"max_iter": 3, "target": False, "restarts": 0}
+    a = solve(problem, rng=7, n_kicks=40, **kw)
+    b = solve(problem, rng=7, n_kicks=40, **kw)
+    assert np.array_equal(a.x, b.x) and a.fun == b.fun
+    # the kicks see the same first batch's local optima and only keep shorter tours
+    first = solve(problem, rng=7, n_kicks=40, max_iter=1, target=False, restarts=0)
+    none = solve(problem, rng=7, n_kicks=0, max_iter=1, target=False, restarts=0)
+    assert first.fun <= none.fun
