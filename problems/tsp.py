@@ -10,9 +10,12 @@ Rubinstein 2005, section 3.2).
 :func:`solve` runs CE (:func:`cemopt.minimize` with its ``improve`` hook) and, by
 default, improves the best tours of each batch by a local search before the update:
 the elite then holds locally optimal tours, and P learns which edges good local optima
-share. ``local_search=False`` runs plain CE, the reference method. The local searches
-(:func:`two_opt`, :func:`or_opt`, :func:`two_opt_or_opt`) take a ``deadline``, so a
-``time_limit`` holds even when improving one batch would take longer.
+share. Each iteration then kicks the best tour so far ``n_kicks`` times (iterated local
+search: a local double bridge and the local search again, kept when shorter) and puts
+the result in the batch. ``local_search=False`` runs plain CE, the reference method.
+The local searches (:func:`two_opt`, :func:`or_opt`, :func:`two_opt_or_opt`) take a
+``deadline``, so a ``time_limit`` holds even when improving one batch would take
+longer.
 
 Examples
 --------
