@@ -42,6 +42,7 @@ import numpy as np
 from ._validation import as_rng, check_int, check_real
 from .errors import ConvergenceWarning
 from .evaluate import DEFAULT_BLOCK_SIZE, BatchCutShort, Evaluator
+from .rare_event import _NanCounter
 from .result import RARE_EVENT_MESSAGES, LevelHistory, RareEventResult
 
 __all__ = ["subset_simulation"]
@@ -171,7 +172,8 @@ class _Subset:
         self.score, self.dim, self.sign, self.limit = score, dim, sign, limit
         self.n_samples, self.n_seeds, self.max_iter = n_samples, n_seeds, max_iter
         self.deadline, self.rng = deadline, rng
-        self.nfev = self.n_nan = 0
+        self.nfev = 0
+        self._nan_counter = _NanCounter()
         self.rows: list[dict[str, Any]] = []
         self.design_point: np.ndarray | None = None
         self.status = self._levels()
@@ -186,28 +188,23 @@ class _Subset:
         except KeyboardInterrupt:
             raise _Stop("interrupted") from None
         self.nfev += len(values)
-        nan = np.isnan(values)
-        if nan.any():
-            if not self.n_nan:
-                warnings.warn(
-                    "S returned NaN; such samples count as outside every level (n_nan "
-                    "counts them), so the estimate is a lower bound.",
-                    ConvergenceWarning,
-                    stacklevel=4,
-                )
-            self.n_nan += int(nan.sum())
-            values = np.where(nan, np.inf, values)
+        nan = np.isnan(self._nan_counter(values))  # counted and warned once, as in estimate
+        values = np.where(nan, np.inf, values)
         self._note_design_point(U, values)
         return values
 
     def _note_design_point(self, U: np.ndarray, values: np.ndarray) -> None:
-        inside = values <= self.limit
-        if not inside.any():
+        inside = U[values <= self.limit]
+        if not len(inside):
             return
-        norms = np.einsum("ij,ij->i", U[inside], U[inside])
-        best = U[inside][int(np.argmin(norms))]
-        if self.design_point is None or norms.min() < self.design_point @ self.design_point:
-            self.design_point = best.copy()
+        norms = np.einsum("ij,ij->i", inside, inside)
+        k = int(np.argmin(norms))
+        if self.design_point is None or norms[k] < self.design_point @ self.design_point:
+            self.design_point = inside[k].copy()
+
+    @property
+    def n_nan(self) -> int:
+        return self._nan_counter.total
 
     # ------------------------------------------------------------------ levels
     def _levels(self) -> str:
