@@ -13,7 +13,8 @@ search, time limit = the mean time of CE + local search on that instance, at lea
 ``--instances`` may also name any other instance of the shared data (ftv170, a280,
 rbg323, lin318, ...).
 
-Run:  python benchmarks/tsp.py [--seeds 10] [--instances ftv33,eil51] [--time-limit 55]
+Run:  python benchmarks/tsp.py [--seeds 10] [--first-seed 0] [--instances ftv33,eil51]
+      [--time-limit 55] [--methods CE,CE+LS] [--no-peers] [--candidates K]
 Writes ``benchmarks/out/tsp.json`` (raw runs) and ``benchmarks/out/tsp.md`` (table).
 """
 
@@ -25,6 +26,7 @@ import os
 import platform
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -51,11 +53,13 @@ def gap(value: float, optimum: float) -> float:
     return 100.0 * (value / optimum - 1.0)
 
 
-def run_ce(problem: TSP, seeds: int, local_search: bool, time_limit: float) -> list[dict]:
+def run_ce(
+    problem: TSP, seeds: range, local_search: bool, time_limit: float, **options: Any
+) -> list[dict]:
     runs = []
-    for seed in range(seeds):
+    for seed in seeds:
         started = time.perf_counter()
-        res = solve(problem, rng=seed, local_search=local_search, time_limit=time_limit)
+        res = solve(problem, rng=seed, local_search=local_search, time_limit=time_limit, **options)
         seconds = time.perf_counter() - started
         runs.append(
             {
@@ -147,7 +151,9 @@ def table(results: list[dict]) -> str:
                 f"{s['seconds']:.1f} (max {s['max_seconds']:.1f}) |"
             )
         for method in ("OR-Tools GLS", "elkai (LKH)"):
-            s = r.get(method)
+            if method not in r:  # not run (--no-peers)
+                continue
+            s = r[method]
             if s is None:
                 lines.append(f"| {r['name']} | {r['n']} | {r['optimum']:g} | {method} | "
                              "not installed | | | | |")  # fmt: skip
@@ -163,6 +169,11 @@ def table(results: list[dict]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. +seeds-1")
+    parser.add_argument("--no-peers", action="store_true", help="skip OR-Tools and elkai")
+    parser.add_argument(
+        "--candidates", type=int, default=None, help="solve's tour family (0: dense)"
+    )
     parser.add_argument("--instances", default=",".join(Path(p).stem for p in INSTANCES))
     parser.add_argument("--time-limit", type=float, default=55.0, help="seconds per CE run")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "tsp.json")
@@ -192,18 +203,23 @@ def main() -> None:
         print(f"{problem.name} (n={problem.n}, optimum {problem.optimum:g})", flush=True)
         entry = {"name": problem.name, "n": problem.n, "optimum": problem.optimum, "runs": {}}
         for method in methods:
-            runs = run_ce(problem, args.seeds, method == "CE+LS", args.time_limit)
+            seeds = range(args.first_seed, args.first_seed + args.seeds)
+            options = {} if args.candidates is None else {"candidates": args.candidates}
+            runs = run_ce(problem, seeds, method == "CE+LS", args.time_limit, **options)
             entry[method] = summary(runs, problem.optimum)
             entry["runs"][method] = runs
         peer_time = entry["CE+LS"]["seconds"] if "CE+LS" in entry else args.time_limit
-        entry["OR-Tools GLS"] = run_ortools(problem, max(1.0, peer_time))
-        entry["elkai (LKH)"] = run_elkai(problem)
+        if not args.no_peers:
+            entry["OR-Tools GLS"] = run_ortools(problem, max(1.0, peer_time))
+            entry["elkai (LKH)"] = run_elkai(problem)
         results.append(entry)
     text = table(results)
     print(text)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     meta = {
         "seeds": args.seeds,
+        "first_seed": args.first_seed,
+        "candidates": args.candidates,
         "time_limit": args.time_limit,
         "python": platform.python_version(),
         "machine": platform.machine(),

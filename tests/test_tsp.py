@@ -397,3 +397,41 @@ def test_kicks_are_reproducible_and_never_lengthen_the_tour():
     first = solve(problem, rng=7, n_kicks=40, max_iter=1, target=False, restarts=0)
     none = solve(problem, rng=7, n_kicks=0, max_iter=1, target=False, restarts=0)
     assert first.fun <= none.fun
+
+
+def test_solve_samples_from_the_sparse_family_above_200_nodes():
+    small, large = TSP.random_euclidean(200, rng=0), TSP.random_euclidean(201, rng=0)
+    kw = {"max_iter": 1, "target": False, "restarts": 0, "n_samples": 20, "n_kicks": 0}
+    assert type(solve(small, rng=0, **kw).family) is ce.Permutation
+    res = solve(large, rng=0, **kw)
+    assert type(res.family) is ce.SparsePermutation
+    near = np.argsort(large.distances + np.diag(np.full(201, np.inf)), axis=1, kind="stable")
+    np.testing.assert_array_equal(res.family.candidates, near[:, :10])
+    assert res.fun == pytest.approx(large.tour_length(res.x), rel=1e-12)
+    assert sorted(res.x.tolist()) == list(range(201))
+
+
+@pytest.mark.parametrize("problem", [TSP.random_euclidean(8, rng=3), _random_asymmetric(8, 5)])
+def test_sparse_family_reaches_the_enumerated_optimum(problem):
+    optimum = problem.tour_length(_all_tours(8)).min()
+    a = solve(problem, rng=2, candidates=3, local_search=False, target=False, max_iter=60)
+    b = solve(problem, rng=2, candidates=3, local_search=False, target=False, max_iter=60)
+    assert type(a.family) is ce.SparsePermutation and a.family.candidates.shape == (8, 3)
+    assert a.fun == pytest.approx(optimum, rel=1e-12)
+    assert np.array_equal(a.x, b.x)
+
+
+@pytest.mark.parametrize(
+    ("candidates", "message"),
+    [
+        (-1, r"`candidates >= 0` must hold, but got candidates=-1"),
+        (
+            8,
+            r"`candidates` must be at most n - 1 = 7 \(or 0, the dense family\), "
+            r"but got candidates=8",
+        ),
+    ],
+)
+def test_candidates_out_of_range_is_refused(candidates, message):
+    with pytest.raises(ValueError, match=message):
+        solve(TSP.random_euclidean(8, rng=0), candidates=candidates, max_iter=1)
