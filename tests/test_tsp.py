@@ -399,16 +399,16 @@ def test_kicks_are_reproducible_and_never_lengthen_the_tour():
     assert first.fun <= none.fun
 
 
-def test_solve_samples_from_the_sparse_family_above_200_nodes():
-    small, large = TSP.random_euclidean(200, rng=0), TSP.random_euclidean(201, rng=0)
+def test_solve_samples_from_the_sparse_family_above_500_nodes():
+    small, large = TSP.random_euclidean(500, rng=0), TSP.random_euclidean(501, rng=0)
     kw = {"max_iter": 1, "target": False, "restarts": 0, "n_samples": 20, "n_kicks": 0}
     assert type(solve(small, rng=0, **kw).family) is ce.Permutation
     res = solve(large, rng=0, **kw)
     assert type(res.family) is ce.SparsePermutation
-    near = np.argsort(large.distances + np.diag(np.full(201, np.inf)), axis=1, kind="stable")
+    near = np.argsort(large.distances + np.diag(np.full(501, np.inf)), axis=1, kind="stable")
     np.testing.assert_array_equal(res.family.candidates, near[:, :10])
     assert res.fun == pytest.approx(large.tour_length(res.x), rel=1e-12)
-    assert sorted(res.x.tolist()) == list(range(201))
+    assert sorted(res.x.tolist()) == list(range(501))
 
 
 @pytest.mark.parametrize("problem", [TSP.random_euclidean(8, rng=3), _random_asymmetric(8, 5)])
