@@ -7,7 +7,11 @@ for everyone:
 
 ``cemopt``
     ``ce.minimize`` with its defaults: a full-covariance ``ce.MultivariateNormal(x0,
-    sigma0^2 I)``, restarts while the budget lasts.
+    sigma0^2 I)`` with cumulative step-size adaptation (``csa``), restarts while the
+    budget lasts.
+``cemopt-amalgam``
+    The same with ``csa=False``: iAMaLGaM's rules (adaptive variance scaling,
+    anticipated mean shift, its batch, elite and covariance weight).
 ``cemopt-bounded``
     ``ce.MultivariateNormal(x0, sigma0^2 I, lower=-5, upper=5)`` (BBOB's region of
     interest, which holds every optimum), its defaults otherwise.
@@ -122,7 +126,9 @@ def seed_of(fid: int, iid: int, d: int) -> int:
 
 
 # ----------------------------------------------------------------------- methods
-def run_cemopt(counter: Counter, x0: np.ndarray, seed: int, box: str | None) -> None:
+def run_cemopt(
+    counter: Counter, x0: np.ndarray, seed: int, box: str | None, **options: Any
+) -> None:
     d = len(x0)
     if box == "diagonal":
         family = ce.Normal(x0, np.full(d, SIGMA0), lower=-BOX, upper=BOX)
@@ -138,6 +144,7 @@ def run_cemopt(counter: Counter, x0: np.ndarray, seed: int, box: str | None) -> 
             max_evals=counter.budget,
             target=counter.f_opt + SOLVED,
             rng=seed,
+            **options,
         )
     except BudgetSpent:
         pass
@@ -189,6 +196,7 @@ def run_scipy_de(counter: Counter, x0: np.ndarray, seed: int) -> None:
 
 METHODS = {
     "cemopt": lambda c, x0, s: run_cemopt(c, x0, s, box=None),
+    "cemopt-amalgam": lambda c, x0, s: run_cemopt(c, x0, s, box=None, csa=False),
     "cemopt-bounded": lambda c, x0, s: run_cemopt(c, x0, s, box="full"),
     "cemopt-bounded-diagonal": lambda c, x0, s: run_cemopt(c, x0, s, box="diagonal"),
     "pycma-ipop": run_pycma_ipop,

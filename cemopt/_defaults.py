@@ -44,9 +44,18 @@ def shifts_its_mean(family: Any) -> bool:
     return getattr(family, "lower", None) is None and getattr(family, "upper", None) is None
 
 
-def default_elite_frac(family: Any) -> float:
-    """0.35 for a ``MultivariateNormal`` (iAMaLGaM's), 0.2 for a ``Normal``, both with
-    adaptive variance scaling; 0.1 otherwise."""
+def uses_csa(family: Any) -> bool:
+    """Whether the CE update with cumulative step-size adaptation applies (and is the
+    default): a ``MultivariateNormal``, bounded or not."""
+    return isinstance(family, MultivariateNormal)
+
+
+def default_elite_frac(family: Any, csa: bool = False) -> float:
+    """0.5 with ``csa`` (CMA-ES's weighted half), 0.35 for a ``MultivariateNormal``
+    without (iAMaLGaM's), 0.2 for a ``Normal``, both with adaptive variance scaling;
+    0.1 otherwise."""
+    if csa:
+        return 0.5
     if isinstance(family, MultivariateNormal):
         return 0.35
     return 0.2 if scales_adaptively(family) else 0.1
@@ -58,11 +67,14 @@ def default_patience(family: Any, variance_scaling: bool) -> int:
     return 0 if variance_scaling and scales_adaptively(family) else 5
 
 
-def default_n_samples(family: Any, elite_frac: float) -> int:
-    """Batch size: ``MultivariateNormal`` ``max(round(10 sqrt(d)), 10)`` (iAMaLGaM's);
-    ``Normal`` ``max(round(10 (4 + 3 ln d)), ceil((d + 1) / rho))``; other families
-    ``max(100, 10 * number of parameters)``.
+def default_n_samples(family: Any, elite_frac: float, csa: bool = False) -> int:
+    """Batch size: with ``csa`` CMA-ES's ``4 + floor(3 ln d)``; ``MultivariateNormal``
+    without ``max(round(10 sqrt(d)), 10)`` (iAMaLGaM's); ``Normal`` ``max(round(10 (4 +
+    3 ln d)), ceil((d + 1) / rho))``; other families ``max(100, 10 * number of
+    parameters)``.
     """
+    if csa:
+        return 4 + math.floor(3 * math.log(family.dim))
     if isinstance(family, MultivariateNormal):
         return max(round(10 * math.sqrt(family.dim)), 10)
     if scales_adaptively(family):

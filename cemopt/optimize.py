@@ -24,6 +24,7 @@ from . import checkpoint as _checkpoint
 from ._batch import batch_len, copy_row, take_rows
 from ._progress import ProgressBar
 from ._run import BUDGET_STOPS, CERun, drive
+from ._step_size import CumulativeStepSize, condition_bound
 from ._validation import check_int, check_real
 from .errors import DegenerateFitError
 from .evaluate import DEFAULT_BLOCK_SIZE, Evaluator
@@ -45,6 +46,9 @@ _SDR_THRESHOLD = 1.0
 # anticipated mean shift (AMaLGaM): a share 0.5 * elite_frac of each batch is moved by
 # _SHIFT_STEP times the multiplier times the smoothed recent movement of the mean
 _SHIFT_STEP = 2.0
+# csa: a covariance whose condition number passes this ends the run (pycma's
+# tolconditioncov): beyond it the factorisation has lost the small directions
+_MAX_CONDITION = 1e14
 
 
 @dataclass(frozen=True)
@@ -97,33 +101,32 @@ class CrossEntropy(CERun):
         The initial sampling distribution (e.g. :class:`cemopt.Normal`).
     n_samples : int, optional
         Samples per iteration, N. Default: for a ``MultivariateNormal`` in d
-        dimensions iAMaLGaM's ``max(round(10 sqrt(d)), 10)`` (its covariance is learnt
-        over iterations, so the batch need not estimate it at once); for a ``Normal``
+        dimensions CMA-ES's ``4 + floor(3 ln d)`` (with ``csa``; without it,
+        iAMaLGaM's ``max(round(10 sqrt(d)), 10)``); for a ``Normal``
         ``max(round(10 (4 + 3 ln d)), ceil((d + 1) / elite_frac))``; for other
         families ``max(100, 10 * number of parameters)``.
     elite_frac : float, optional
         rho in (0, 1): the fraction of the batch kept as the elite; ``ceil(rho N)``
         samples (more when several tie at the level), NaN scores never. Default 0.1,
-        the CE literature's value, except 0.35 for ``MultivariateNormal`` (iAMaLGaM's)
-        and 0.2 for ``Normal`` (measured in ``benchmarks/continuous.py``). Measured on
-        BBOB (24 functions, instances 1-5, d = 2, 5, 10, 20; ``benchmarks/bbob.py``):
-        the iAMaLGaM defaults of the ``MultivariateNormal`` took the median evaluations
-        to 1e-8 from 3.7, 3.0, 3.1 and 3.7 times pycma IPOP's to 1.3, 1.7, 1.7 and 2.2,
-        with 320 runs of 480 solved against 316 before.
+        the CE literature's value, except 0.5 for a ``MultivariateNormal`` with
+        ``csa`` (the best half, rank-weighted), 0.35 without (iAMaLGaM's) and 0.2 for
+        ``Normal`` (measured in ``benchmarks/continuous.py``).
     smoothing : float, optional
         alpha in (0, 1]: ``v_t = alpha * fit + (1 - alpha) * v_{t-1}``. Default 1 for
         a ``MultivariateNormal`` (its mean is the elite's, as in AMaLGaM; its
-        covariance has its own weight, ``scale_smoothing``), 0.7 otherwise.
+        covariance has its own weight, ``scale_smoothing``), 0.7 otherwise. Not
+        with ``csa``, which sets its own rates.
     scale_smoothing : float, callable or None
         Weight for scale parameters (std, covariance): a float, or a schedule
         ``t -> beta_t`` such as :class:`DynamicSmoothing`. None: ``smoothing``,
         capped for a ``MultivariateNormal`` (k elite, d dims) at iAMaLGaM's
         ``1 - exp(-1.1 k^1.2 / d^1.6)`` (Bosman, Grahl & Thierens 2013): the
         covariance is learnt over iterations from elites too small to estimate it
-        at once.
-    variance_scaling : bool, default True
-        Adaptive variance scaling for families that support it (``Normal``,
-        ``MultivariateNormal``: methods ``rescaled`` and ``whiten``): the batch is
+        at once. Not with ``csa``.
+    variance_scaling : bool or None, default None
+        Adaptive variance scaling for families that support it (``Normal``, and
+        ``MultivariateNormal`` with ``csa=False``; methods ``rescaled`` and
+        ``whiten``); None: on for them, off with ``csa``. The batch is
         drawn with the covariance times a multiplier that grows while the
         improvements lie far from the mean and decays when they stop (Bosman, Grahl
         & Thierens 2008). This is the adaptive form of the CE literature's variance
@@ -140,7 +143,27 @@ class CrossEntropy(CERun):
         unbounded ``Normal`` when variance scaling is on, off otherwise (a moved
         sample of a bounded ``Normal`` could leave its box). Measured on BBOB (d = 5,
         instances 1 and 2): 29 -> 35 of 48 runs solved to 1e-8, 16% fewer evaluations
-        where both solve (``benchmarks/bbob.py``).
+        where both solve (``benchmarks/bbob.py``). Not with ``csa``.
+    csa : bool or None, default None
+        For a ``MultivariateNormal`` (with or without a box): the CE update with
+        CMA-ES's step-size control (the private ``cemopt._step_size`` documents it).
+        The elite, the best half of the batch, is weighted by rank; the covariance
+        takes the weighted ML covariance of the elite about the previous mean with
+        CMA-ES's small weight, plus the rank-one term of the mean's smoothed path;
+        and the whole covariance is then scaled by the length of the whitened path
+        of the mean (cumulative step-size adaptation, Hansen & Ostermeier 2001):
+        long when successive steps agree (too small a distribution), short when
+        they cancel. Two more convergence stops come with it, pycma's: the
+        covariance's condition number above 1e14 (status ``"ill-conditioned"``) and
+        the best scores of the last ``10 + ceil(30 d / N)`` iterations spread less
+        than ``value_tol`` (``"flat history"``); ``history.scale`` holds the squared
+        step size relative to the start. None: on for a ``MultivariateNormal``,
+        which then ignores AMaLGaM's rules (variance scaling, mean shift, the
+        covariance weight); False: those rules. On BBOB (24 functions, instances
+        1-5, d = 2 to 20; ``benchmarks/bbob.py``) this took the median evaluations
+        to 1e-8 from 1.3-2.2 times pycma IPOP's to about its own, where AMaLGaM's
+        variance scaling, faithfully implemented, needs 4.6 times CMA-ES's
+        evaluations on the 20-d sphere.
     maximize : bool, default False
         Maximise instead of minimise.
     max_iter, max_evals : int, optional
@@ -161,7 +184,7 @@ class CrossEntropy(CERun):
         the rule off. Default 5 (CEoptim's ``noImproveThr``), except off for
         ``Normal`` and ``MultivariateNormal`` with variance scaling, whose
         multiplier has its own no-improvement rule (25 + d iterations) and where 5
-        ended runs early on Griewank and Rastrigin (measured).
+        ended runs early on Griewank and Rastrigin (measured), and with ``csa``.
     degeneracy_tol : float or None, default 1e-12
         Converged when the sampling family's ``degeneracy()`` falls below this
         fraction of the initial family's.
@@ -177,16 +200,16 @@ class CrossEntropy(CERun):
         families it fires only when the distribution stops moving relative to its own
         width (KL is scale-invariant: a steady shrink is a steady KL step).
     restarts : int or None, default None
-        What follows a convergence stop (degenerate, patience, flat, or an elite the
-        family cannot be fitted to) that did not reach ``target``: a restart from the
-        initial family with ``restart_growth`` times more samples (IPOP-style). An int
-        allows that many. None: restart as
+        What follows a convergence stop (degenerate, patience, flat, flat history,
+        ill-conditioned, or an elite the family cannot be fitted to) that did not
+        reach ``target``: a restart from the initial family with ``restart_growth``
+        times more samples (IPOP-style). An int allows that many. None: restart as
         long as ``max_evals`` or ``time_limit`` leaves room, and never without either.
     restart_growth : float, default 2.0
-        Growth factor of ``n_samples`` at each restart. With the default
-        ``n_samples`` of a ``MultivariateNormal`` the first restart takes at least
-        AMaLGaM's ``ceil(17 + 3 d^1.5)`` samples: the small first batch is fast on
-        unimodal functions, the multimodal ones need the large one.
+        Growth factor of ``n_samples`` at each restart. With ``csa=False`` and the
+        default ``n_samples`` of a ``MultivariateNormal`` the first restart takes at
+        least AMaLGaM's ``ceil(17 + 3 d^1.5)`` samples: the small first batch is fast
+        on unimodal functions, the multimodal ones need the large one.
     keep_params : bool, default False
         Record the family's parameters each iteration in ``history.params``.
     rng : None, int or numpy.random.Generator
@@ -215,8 +238,9 @@ class CrossEntropy(CERun):
         elite_frac: float | None = None,
         smoothing: float | None = None,
         scale_smoothing: float | Callable[[int], float] | None = None,
-        variance_scaling: bool = True,
+        variance_scaling: bool | None = None,
         mean_shift: bool | None = None,
+        csa: bool | None = None,
         maximize: bool = False,
         max_iter: int | None = None,
         max_evals: int | None = None,
@@ -236,14 +260,42 @@ class CrossEntropy(CERun):
                 "`family` must implement sample/logpdf/fit/blend (see cemopt.families.Family), "
                 f"but got {type(family).__name__}."
             )
+        if csa is None:
+            csa = _defaults.uses_csa(family)
+        elif not isinstance(csa, (bool, np.bool_)):
+            raise TypeError(f"`csa` must be True, False or None, but got csa={csa!r}.")
+        elif csa and not _defaults.uses_csa(family):
+            raise ValueError(
+                "`csa=True` needs a MultivariateNormal family (the rule adapts its full "
+                f"covariance), but got {type(family).__name__}."
+            )
+        self._csa_given = csa if csa is None else bool(csa)
+        self.csa = bool(csa)
+        for name, value in (("smoothing", smoothing), ("scale_smoothing", scale_smoothing)):
+            if self.csa and value is not None:
+                raise ValueError(
+                    f"`{name}` does not apply with csa=True, whose update sets its own "
+                    f"learning rates (CMA-ES's), but got {name}={value!r}; pass csa=False "
+                    "for the smoothed CE update."
+                )
+        if self.csa and variance_scaling:
+            raise ValueError(
+                "`variance_scaling=True` and `csa=True` are two step-size rules for one "
+                "family; choose one (csa=False for AMaLGaM's adaptive variance scaling)."
+            )
+        if self.csa and mean_shift:
+            raise ValueError(
+                "`mean_shift=True` belongs to AMaLGaM's adaptive variance scaling, not to "
+                "csa=True; pass csa=False to use it."
+            )
         if elite_frac is None:
-            elite_frac = _defaults.default_elite_frac(family)
+            elite_frac = _defaults.default_elite_frac(family, self.csa)
         self.elite_frac = check_real(
             elite_frac, "elite_frac", low=0, high=1, low_open=True, high_open=True
         )
         self._default_batch = n_samples is None  # restarts may then follow the family's rule
         if n_samples is None:
-            n_samples = _defaults.default_n_samples(family, self.elite_frac)
+            n_samples = _defaults.default_n_samples(family, self.elite_frac, self.csa)
         self.n_samples = check_int(n_samples, "n_samples", minimum=1)
         if self.elite_frac * self.n_samples < 1:
             raise ValueError(
@@ -268,15 +320,17 @@ class CrossEntropy(CERun):
         if not isinstance(maximize, (bool, np.bool_)):
             raise TypeError(f"`maximize` must be True or False, but got maximize={maximize!r}.")
         self.maximize = bool(maximize)
-        if not isinstance(variance_scaling, (bool, np.bool_)):
+        if variance_scaling is None:
+            variance_scaling = not self.csa
+        elif not isinstance(variance_scaling, (bool, np.bool_)):
             raise TypeError(
-                f"`variance_scaling` must be True or False, but got {variance_scaling=!r}."
+                f"`variance_scaling` must be True, False or None, but got {variance_scaling=!r}."
             )
         self.variance_scaling = bool(variance_scaling)
         self._init_budgets(max_iter=max_iter, max_evals=max_evals, time_limit=time_limit, rng=rng)
         self.target = check_real(target, "target", allow_none=True)
         if patience is None:
-            patience = _defaults.default_patience(family, variance_scaling)
+            patience = _defaults.default_patience(family, self.variance_scaling or self.csa)
         self.patience = check_int(patience, "patience", minimum=0, allow_none=True)
         self.degeneracy_tol = check_real(degeneracy_tol, "degeneracy_tol", low=0, allow_none=True)
         self.value_tol = check_real(value_tol, "value_tol", low=0, allow_none=True)
@@ -291,6 +345,7 @@ class CrossEntropy(CERun):
         self._initial_n_samples = self.n_samples
         self._initial_degeneracy = degeneracy_of(family)
         self._scaling = self.variance_scaling and _defaults.scales_adaptively(family)
+        self._step_size = CumulativeStepSize(family.dim, self.n_samples) if self.csa else None
         can_shift = self._scaling and _defaults.shifts_its_mean(family)
         self._mean_shift_given = mean_shift  # compared on resume (the default follows the family)
         if mean_shift is None:
@@ -374,15 +429,20 @@ class CrossEntropy(CERun):
 
         self._t += 1
         alpha, scale_alpha = self.smoothing, self._scale_alpha(self._t)
+        if self._step_size is not None:
+            alpha, scale_alpha = 1.0, self._step_size.c_mu
         try:
-            outcome = ce_step(
-                self.family,
-                X,
-                scores,
-                elite_frac=self.elite_frac,
-                alpha=alpha,
-                scale_alpha=scale_alpha,
-            )
+            if self._step_size is not None:
+                outcome = self._step_size.step(self.family, X, scores)
+            else:
+                outcome = ce_step(
+                    self.family,
+                    X,
+                    scores,
+                    elite_frac=self.elite_frac,
+                    alpha=alpha,
+                    scale_alpha=scale_alpha,
+                )
         except DegenerateFitError as exc:
             information = (step_information(self.family, None)[0], np.nan)
             self._record(scores, np.nan, 0, alpha, scale_alpha, information)
@@ -535,6 +595,20 @@ class CrossEntropy(CERun):
                 return {"flat": float(np.ptp(valid))}
         if self.patience and self._stall >= self.patience:
             return {"patience": self.patience}
+        if self._step_size is not None:
+            return self._step_size_convergence()
+        return None
+
+    def _step_size_convergence(self) -> dict[str, Any] | None:
+        # pycma's tolconditioncov and tolfunhist, for the rule that comes from it
+        condition = condition_bound(self.family)
+        if condition > _MAX_CONDITION:
+            return {"ill-conditioned": condition}
+        window = self._step_size.history_window
+        if self.value_tol is not None and self._t >= window:
+            recent = self._columns.view("best")[-window:]
+            if np.ptp(recent) < self.value_tol:
+                return {"flat history": float(np.ptp(recent))}
         return None
 
     def _may_restart(self) -> bool:
@@ -547,8 +621,10 @@ class CrossEntropy(CERun):
     def _start_again(self, reason: dict[str, Any]) -> None:
         self._restart += 1
         self.n_samples = math.ceil(self.n_samples * self.restart_growth)
-        if self._restart == 1 and self._default_batch:
+        if self._restart == 1 and self._default_batch and not self.csa:
             self.n_samples = max(self.n_samples, _defaults.first_restart_samples(self.family))
+        if self.csa:
+            self._step_size = CumulativeStepSize(self.family.dim, self.n_samples)
         self.family = self.initial_family
         self._t, self._stall, self._best_level = 0, 0, np.inf
         self._scale, self._no_improvement, self._restart_best = 1.0, 0, np.inf
@@ -572,7 +648,7 @@ class CrossEntropy(CERun):
                 "kl": information[1],
                 "alpha": alpha,
                 "scale_alpha": np.nan if scale_alpha is None else scale_alpha,
-                "scale": self._scale,
+                "scale": self._scale if self._step_size is None else self._step_size.sigma**2,
                 "restart": self._restart,
             }
         )
@@ -609,6 +685,7 @@ class CrossEntropy(CERun):
             },
             "best_x": self._best_x,
             "mean_shift": self._shift,
+            "step_size": None if self._step_size is None else self._step_size.state(),
         }
 
     @classmethod
@@ -666,6 +743,7 @@ class CrossEntropy(CERun):
             if not np.all(np.isfinite(shift)):
                 raise r.fail(("mean_shift",), "finite numbers", shift)
         opt._shift = None if shift is None else shift.astype(float)
+        opt._load_step_size(r, family)
         if len(opt._columns):
             if opt._columns.last("nfev") > nfev:
                 raise _checkpoint.CheckpointError(
@@ -684,6 +762,25 @@ class CrossEntropy(CERun):
         else:
             opt.termination = opt._budget_stop() or {}
         return opt
+
+    def _load_step_size(self, r: _checkpoint.Reader, family: Any) -> None:
+        saved = r.get("step_size")
+        if (saved is None) != (self._step_size is None):
+            expected = "the csa paths" if self._step_size is not None else "none (csa is off)"
+            raise r.fail(("step_size",), expected, "none" if saved is None else "the csa paths")
+        if saved is None:
+            return
+        d = int(family.dim)
+        self._step_size = CumulativeStepSize(d, self.n_samples)
+        paths = {}
+        for name in ("path_sigma", "path_cov"):
+            value = r.array("step_size", name)
+            if value.shape != (d,) or not np.all(np.isfinite(value)):
+                raise r.fail(("step_size", name), f"{d} finite numbers", value)
+            paths[name] = value
+        sigma = r.real("step_size", "sigma", low=np.finfo(float).tiny)
+        t = r.int("step_size", "t", maximum=max(self._t, 0))
+        self._step_size.restore(paths["path_sigma"], paths["path_cov"], sigma, t)
 
     def _settings(self) -> dict[str, Any]:
         """The settings a resumed run must share (callable schedules are not compared).
@@ -704,6 +801,7 @@ class CrossEntropy(CERun):
             ),
             "variance_scaling": self.variance_scaling,
             "mean_shift": self._mean_shift_given,
+            "csa": self._csa_given,
             "value_tol": self.value_tol,
             "kl_tol": self.kl_tol,
             "maximize": self.maximize,
@@ -764,8 +862,9 @@ def minimize(
     elite_frac: float | None = None,
     smoothing: float | None = None,
     scale_smoothing: float | Callable[[int], float] | None = None,
-    variance_scaling: bool = True,
+    variance_scaling: bool | None = None,
     mean_shift: bool | None = None,
+    csa: bool | None = None,
     max_iter: int | None = None,
     max_evals: int | None = None,
     time_limit: float | None = None,
@@ -806,7 +905,7 @@ def minimize(
         arrays for a ``Product`` family).
     family : Family
         The initial sampling distribution.
-    n_samples, elite_frac, smoothing, scale_smoothing, variance_scaling, mean_shift, \
+    n_samples, elite_frac, smoothing, scale_smoothing, variance_scaling, mean_shift, csa, \
 max_iter, max_evals, target, patience, degeneracy_tol, value_tol, kl_tol, restarts, \
 restart_growth, maximize, keep_params, rng
         As in :class:`CrossEntropy`.
@@ -864,6 +963,7 @@ restart_growth, maximize, keep_params, rng
         scale_smoothing=scale_smoothing,
         variance_scaling=variance_scaling,
         mean_shift=mean_shift,
+        csa=csa,
         maximize=maximize,
         max_iter=max_iter,
         max_evals=max_evals,

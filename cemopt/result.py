@@ -34,6 +34,16 @@ STATUS_MESSAGES: dict[str, tuple[bool, str]] = {
     ),
     "patience": (True, "The level did not improve for `patience` iterations."),
     "flat": (True, "The scores of a batch spread less than value_tol."),
+    "flat history": (
+        True,
+        "The best scores of the last 10 + 30 d / n_samples iterations spread less than "
+        "value_tol (csa).",
+    ),
+    "ill-conditioned": (
+        False,
+        "The covariance's condition number passed 1e14 (csa): the search could not "
+        "go on in its smallest directions.",
+    ),
     "max_iter": (False, "The maximum number of iterations (max_iter) was reached."),
     "max_evals": (False, "The maximum number of evaluations (max_evals) was reached."),
     "time_limit": (False, "The time limit (time_limit) was reached."),

@@ -144,20 +144,23 @@ def test_inside_the_inner_box_it_is_the_unbounded_family():
     assert boxed.entropy() == pytest.approx(free.entropy(), rel=1e-12)
 
 
-def test_a_box_out_of_the_way_costs_nothing_in_a_search():
+@pytest.mark.parametrize("csa", [True, False])
+def test_a_box_out_of_the_way_costs_nothing_in_a_search(csa):
     # the search never reaches the bent margins of [-100, 100]: the same run, sample
-    # for sample, anticipated mean shift included
+    # for sample, under either step-size rule (anticipated mean shift included)
     runs = [
         ce.minimize(
             shifted_sphere,
             MultivariateNormal(np.full(4, 3.0), np.eye(4), **box),
             vectorized=True,
             max_evals=6000,
+            csa=csa,
             rng=5,
         )
         for box in ({}, {"lower": -100.0, "upper": 100.0})
     ]
-    assert ce.CrossEntropy(MultivariateNormal([0.0], [[1.0]], lower=-1.0)).mean_shift
+    bounded = MultivariateNormal([0.0], [[1.0]], lower=-1.0)
+    assert ce.CrossEntropy(bounded, csa=csa).mean_shift is not csa
     np.testing.assert_array_equal(runs[0].x, runs[1].x)
     assert runs[0].nfev == runs[1].nfev and runs[0].fun < 1e-8
 

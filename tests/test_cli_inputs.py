@@ -186,11 +186,11 @@ P16 = str(TEST_DATA / "cvrplib" / "P-n16-k8.vrp")
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["solve", "sphere", "--n-samples", "2"],
+        (["solve", "sphere", "--n-samples", "1"],
          "`the elite fraction * --n-samples >= 1` must hold (at least one elite sample), but "
-         "got the elite fraction 0.35 (which this command fixes; no option sets it), "
-         "--n-samples 2. Give --n-samples 3 or more."),
-        (["solve", "rosenbrock", "--n-samples", "1"], "Give --n-samples 3 or more."),
+         "got the elite fraction 0.5 (which this command fixes; no option sets it), "
+         "--n-samples 1. Give --n-samples 2 or more."),
+        (["solve", "rosenbrock", "--n-samples", "1"], "Give --n-samples 2 or more."),
         (["solve", "vrp", P16, "--n-samples", "2"],
          "but got the elite fraction 0.01 (which this command fixes; no option sets it), "
          "--n-samples 2. Give --n-samples 100 or more."),

@@ -299,7 +299,7 @@ def test_same_seed_same_result_and_generator_accepted():
         ({"max_evals": -1}, ValueError, r"`max_evals >= 1` must hold"),
         ({"patience": -1}, ValueError, r"`patience >= 0` must hold, but got patience=-1"),
         ({"value_tol": -1.0}, ValueError, r"`0 <= value_tol` must hold"),
-        ({"variance_scaling": "yes"}, TypeError, r"`variance_scaling` must be True or False"),
+        ({"variance_scaling": "yes"}, TypeError, r"`variance_scaling` must be True, False or None"),
         ({"restarts": -1}, ValueError, r"`restarts >= 0` must hold"),
         ({"restart_growth": 0.5}, ValueError, r"`1 <= restart_growth` must hold"),
         ({"degeneracy_tol": -1.0}, ValueError, r"`0 <= degeneracy_tol` must hold"),
@@ -353,10 +353,29 @@ def start_mvn(fn, d: int, seed: int) -> ce.MultivariateNormal:
 
 
 def test_rosenbrock_d10_with_defaults():
-    # The valley needs a full covariance and the variance multiplier (benchmarks/RESULTS.md).
+    # The valley needs a full covariance and a step size that follows it: the path
+    # rule shrinks the distribution by orders of magnitude on the way in
     fn = functions.rosenbrock
     res = ce.minimize(
         fn, start_mvn(fn, 10, 0), vectorized=True, target=1e-8, max_evals=100_000, rng=0
+    )
+    assert res.status == "target" and res.fun < 1e-8 and res.n_restarts == 0
+    np.testing.assert_allclose(res.x, fn.x_opt(10), atol=1e-3)
+    assert res.history.scale[-1] < 1e-6 and np.all(res.history.n_samples == 10)
+    assert np.all(res.history.alpha == 1.0)
+
+
+def test_rosenbrock_d10_with_adaptive_variance_scaling():
+    # the AMaLGaM rule (csa=False): the multiplier widens the distribution in the valley
+    fn = functions.rosenbrock
+    res = ce.minimize(
+        fn,
+        start_mvn(fn, 10, 0),
+        vectorized=True,
+        target=1e-8,
+        max_evals=100_000,
+        csa=False,
+        rng=0,
     )
     assert res.status == "target" and res.fun < 1e-8
     np.testing.assert_allclose(res.x, fn.x_opt(10), atol=1e-3)
@@ -370,8 +389,8 @@ def test_rastrigin_d10_needs_restarts_with_growing_batches():
     )
     assert res.status == "target" and res.n_restarts >= 1
     sizes = [res.history.n_samples[res.history.restart == r][0] for r in range(res.n_restarts)]
-    # round(10 sqrt(10)) first, then AMaLGaM's ceil(17 + 3 10^1.5) = 112, doubling
-    assert sizes == [32, *(112 * 2**r for r in range(res.n_restarts - 1))]
+    # CMA-ES's 4 + floor(3 ln 10) = 10 first, then doubling (IPOP)
+    assert sizes == [10 * 2**r for r in range(res.n_restarts)]
     single = ce.minimize(
         fn,
         start_mvn(fn, 10, 1),
@@ -447,6 +466,7 @@ def test_anticipated_mean_shift_moves_faster_down_a_slope():
             target=1e-8,
             max_evals=200_000,
             mean_shift=shift,
+            csa=False,
             rng=1,
         )
         for shift in (False, True)
