@@ -157,13 +157,17 @@ def run_dual_annealing(fn, d, seed, counter):
 
 #: cemopt with one default changed at a time: what each part of the defaults is for
 ABLATIONS = {
-    "cemopt-no-scaling": {"variance_scaling": False},
-    "cemopt-no-mean-shift": {"mean_shift": False},
+    # iAMaLGaM's rules instead of the step-size adaptation, and their parts
+    "cemopt-amalgam": {"csa": False},
+    "cemopt-amalgam-no-scaling": {"csa": False, "variance_scaling": False},
+    "cemopt-amalgam-no-mean-shift": {"csa": False, "mean_shift": False},
+    "cemopt-amalgam-dynamic-smoothing": {
+        "csa": False,
+        "scale_smoothing": ce.DynamicSmoothing(beta=0.7, q=5),
+    },
     "cemopt-no-restarts": {"restarts": 0},
     "cemopt-diagonal": {"diagonal": True},
     "cemopt-elite-0.1": {"elite_frac": 0.1},
-    "cemopt-no-smoothing": {"smoothing": 1.0},
-    "cemopt-dynamic-smoothing": {"scale_smoothing": ce.DynamicSmoothing(beta=0.7, q=5)},
     # the textbook Gaussian CE: rho = 0.1, N = 100, alpha = 0.7, no scaling, no restarts
     "cemopt-textbook": {
         "diagonal": True,
