@@ -33,9 +33,12 @@ from ._batch import take_rows
 from .errors import DegenerateFitError
 from .step import StepOutcome
 
-#: iterations of best scores that the stagnation rule compares: pycma's tolfunhist
+#: iterations of best scores that the flat-history rule compares: pycma's tolfunhist
 #: window, 10 + ceil(30 d / n)
 HISTORY_BASE, HISTORY_PER_DIM = 10, 30
+#: iterations without a better best score that end a run: pycma's tolstagnation,
+#: 100 + 100 d^1.5 / n
+STAGNATION_BASE, STAGNATION_PER_DIM = 100, 100
 
 
 class CumulativeStepSize:
@@ -100,6 +103,9 @@ class CumulativeStepSize:
         self.c_mu = min(1 - self.c_1, 2 * (mu_eff - 2 + 1 / mu_eff) / ((d + 2) ** 2 + mu_eff))
         self.chi = math.sqrt(d) * (1 - 1 / (4 * d) + 1 / (21 * d * d))  # E|N(0, I)|
         self.history_window = HISTORY_BASE + math.ceil(HISTORY_PER_DIM * d / n_samples)
+        self.stagnation_window = STAGNATION_BASE + math.ceil(
+            STAGNATION_PER_DIM * d**1.5 / n_samples
+        )
         self.reset()
 
     @property

@@ -153,16 +153,18 @@ class CrossEntropy(CERun):
         and the whole covariance is then scaled by the length of the whitened path
         of the mean (cumulative step-size adaptation, Hansen & Ostermeier 2001):
         long when successive steps agree (too small a distribution), short when
-        they cancel. Two more convergence stops come with it, pycma's: the
-        covariance's condition number above 1e14 (status ``"ill-conditioned"``) and
-        the best scores of the last ``10 + ceil(30 d / N)`` iterations spread less
-        than ``value_tol`` (``"flat history"``); ``history.scale`` holds the squared
-        step size relative to the start. None: on for a ``MultivariateNormal``;
-        False: AMaLGaM's rules instead (variance scaling, mean shift, the
+        they cancel. Three more stops come with it, after pycma's: the covariance's
+        condition number above 1e14 (status ``"ill-conditioned"``), the best scores
+        of the last ``10 + ceil(30 d / N)`` iterations spread less than
+        ``value_tol`` (``"flat history"``), and no better score for ``100 +
+        ceil(100 d^1.5 / N)`` iterations (``"stagnation"``: a plateau, or a
+        distribution grown past what the scores tell apart); ``history.scale``
+        holds the squared step size relative to the start. None: on for a
+        ``MultivariateNormal``; False: AMaLGaM's rules instead (variance scaling, mean shift, the
         covariance weight), which are refused alongside it. On BBOB (24 functions,
         instances 1-5, d = 2, 5, 10, 20; ``benchmarks/bbob.py``) it took the median
         evaluations to 1e-8 from 1.29-2.17 times pycma IPOP's to 1.19-1.35 and the
-        solved runs from 320 to 343 of 480 (pycma 360); AMaLGaM's variance
+        solved runs from 320 to 349 of 480 (pycma 360); AMaLGaM's variance
         scaling needs about 4.7 times CMA-ES's evaluations on the 20-d sphere, in
         cemopt and in a minimal iAMaLGaM alike (``benchmarks/amalgam_reference.py``).
     maximize : bool, default False
@@ -202,10 +204,11 @@ class CrossEntropy(CERun):
         width (KL is scale-invariant: a steady shrink is a steady KL step).
     restarts : int or None, default None
         What follows a convergence stop (degenerate, patience, flat, flat history,
-        ill-conditioned, or an elite the family cannot be fitted to) that did not
-        reach ``target``: a restart from the initial family with ``restart_growth``
-        times more samples (IPOP-style). An int allows that many. None: restart as
-        long as ``max_evals`` or ``time_limit`` leaves room, and never without either.
+        ill-conditioned, stagnation, or an elite the family cannot be fitted to)
+        that did not reach ``target``: a restart from the initial family with
+        ``restart_growth`` times more samples (IPOP-style). An int allows that many.
+        None: restart as long as ``max_evals`` or ``time_limit`` leaves room, and
+        never without either.
     restart_growth : float, default 2.0
         Growth factor of ``n_samples`` at each restart. With ``csa=False`` and the
         default ``n_samples`` of a ``MultivariateNormal`` the first restart takes at
@@ -610,6 +613,15 @@ class CrossEntropy(CERun):
             recent = self._columns.view("best")[-window:]
             if np.ptp(recent) < self.value_tol:
                 return {"flat history": float(np.ptp(recent))}
+        # no better score for a long stretch: a plateau, or a distribution that has
+        # grown past what the scores can tell apart (its size then walks at random)
+        window = self._step_size.stagnation_window
+        if self._t > window:
+            run = self._sign * self._columns.view("best")[-self._t :]
+            if not np.nanmin(run[-window:], initial=np.inf) < np.nanmin(
+                run[:-window], initial=np.inf
+            ):
+                return {"stagnation": window}
         return None
 
     def _may_restart(self) -> bool:

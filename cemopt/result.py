@@ -39,6 +39,10 @@ STATUS_MESSAGES: dict[str, tuple[bool, str]] = {
         "The best scores of the last 10 + 30 d / n_samples iterations spread less than "
         "value_tol (csa).",
     ),
+    "stagnation": (
+        False,
+        "The best score did not improve for 100 + 100 d^1.5 / n_samples iterations (csa).",
+    ),
     "ill-conditioned": (
         False,
         "The covariance's condition number passed 1e14 (csa): the search could not "

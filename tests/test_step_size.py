@@ -179,3 +179,43 @@ def test_resumed_csa_run_is_bit_identical(tmp_path):
     np.testing.assert_array_equal(resumed.x, full.x)
     np.testing.assert_array_equal(resumed.family.cov, full.family.cov)
     np.testing.assert_array_equal(resumed.history.scale, full.history.scale)
+
+
+def test_a_best_score_that_never_improves_again_ends_the_run_by_stagnation():
+    # the first batch holds the best score; later batches score at random above it,
+    # so neither flat rule fires: after 100 + 100 d^1.5 / n iterations the run ends
+    d = 2
+    opt = ce.CrossEntropy(ce.MultivariateNormal(np.zeros(d), np.eye(d)), restarts=0, rng=0)
+    n, rng = opt.n_samples, np.random.default_rng(1)
+    window = 100 + math.ceil(100 * d**1.5 / n)
+    while not opt.stop():
+        X = opt.ask()
+        opt.tell(X, np.arange(float(n)) if opt.nit == 0 else 1.0 + rng.random(n))
+    res = opt.result()
+    assert res.status == "stagnation" and not res.success and res.nit == window + 1
+    assert "did not improve for 100 + 100 d^1.5 / n_samples iterations" in res.message
+
+
+def test_a_distribution_lost_on_a_plateau_restarts():
+    # Ackley from a start spread over its whole domain: on the outer plateau the step
+    # size walks at random and the run never improves; stagnation ends it and the
+    # restart (twice the batch) finds the optimum
+    def ackley(X):
+        d = X.shape[1]
+        return (
+            20.0
+            + np.e
+            - 20.0 * np.exp(-0.2 * np.sqrt((X**2).sum(axis=1) / d))
+            - np.exp(np.cos(2 * np.pi * X).sum(axis=1) / d)
+        )
+
+    x0 = np.random.default_rng(4).uniform(-32.768, 32.768, 10)
+    res = ce.minimize(
+        ackley,
+        ce.MultivariateNormal(x0, 32.768**2 * np.eye(10)),
+        vectorized=True,
+        max_evals=100_000,
+        target=1e-8,
+        rng=4,
+    )
+    assert res.status == "target" and res.n_restarts >= 1
