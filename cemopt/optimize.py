@@ -149,7 +149,8 @@ class CrossEntropy(CERun):
         CMA-ES's step-size control (the private ``cemopt._step_size`` documents it).
         The elite, the best half of the batch, is weighted by rank; the covariance
         takes the weighted ML covariance of the elite about the previous mean with
-        CMA-ES's small weight, plus the rank-one term of the mean's smoothed path;
+        CMA-ES's small weight, plus the rank-one term of the mean's smoothed path,
+        minus the worse half's steps with CMA-ES's negative weights (active CMA);
         and the whole covariance is then scaled by the length of the whitened path
         of the mean (cumulative step-size adaptation, Hansen & Ostermeier 2001):
         long when successive steps agree (too small a distribution), short when
@@ -163,8 +164,8 @@ class CrossEntropy(CERun):
         ``MultivariateNormal``; False: AMaLGaM's rules instead (variance scaling, mean shift, the
         covariance weight), which are refused alongside it. On BBOB (24 functions,
         instances 1-5, d = 2, 5, 10, 20; ``benchmarks/bbob.py``) it took the median
-        evaluations to 1e-8 from 1.29-2.17 times pycma IPOP's to 1.19-1.35 and the
-        solved runs from 320 to 349 of 480 (pycma 360); AMaLGaM's variance
+        evaluations to 1e-8 from 1.29-2.17 times pycma IPOP's to 1.00-1.07 and the
+        solved runs from 320 to 353 of 480 (pycma 360); AMaLGaM's variance
         scaling needs about 4.7 times CMA-ES's evaluations on the 20-d sphere, in
         cemopt and in a minimal iAMaLGaM alike (``benchmarks/amalgam_reference.py``).
     maximize : bool, default False

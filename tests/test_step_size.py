@@ -219,3 +219,28 @@ def test_a_distribution_lost_on_a_plateau_restarts():
         rng=4,
     )
     assert res.status == "target" and res.n_restarts >= 1
+
+
+def test_negative_weights_follow_cma_es_and_shrink_the_worst_directions():
+    # Hansen (2016), eq. 53: the worse half's weights sum to -min(alpha_mu, alpha_mueff,
+    # alpha_posdef); the update then narrows the covariance along the worst steps
+    d, n = 3, 12
+    rule = CumulativeStepSize(d, n)
+    worse = math.log(6.5) - np.log(np.arange(7, 13))
+    mm = worse.sum() ** 2 / np.sum(worse**2)
+    limit = min(
+        1 + rule.c_1 / rule.c_mu,
+        1 + 2 * mm / (rule.mu_eff + 2),
+        (1 - rule.c_1 - rule.c_mu) / (d * rule.c_mu),
+    )
+    assert np.all(rule.negative_weights < 0) and rule.negative_weights.size == n - 6
+    assert rule.negative_weights.sum() == pytest.approx(-limit, rel=1e-12)
+    family = ce.MultivariateNormal(np.zeros(d), np.eye(d))
+    X = family.sample(n, rng=5)
+    scores = X[:, 2] ** 2  # the worst samples lie far out along the last axis
+    with_active = CumulativeStepSize(d, n).step(family, X, scores).family
+    plain = CumulativeStepSize(d, n)
+    plain.negative_weights = np.zeros(0)
+    without = plain.step(family, X, scores).family
+    assert with_active.cov[2, 2] < without.cov[2, 2]
+    np.testing.assert_array_equal(with_active.mean, without.mean)
