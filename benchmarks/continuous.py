@@ -167,7 +167,7 @@ ABLATIONS = {
     },
     "cemopt-no-restarts": {"restarts": 0},
     "cemopt-diagonal": {"diagonal": True},
-    "cemopt-elite-0.1": {"elite_frac": 0.1},
+    "cemopt-amalgam-elite-0.1": {"csa": False, "elite_frac": 0.1},
     # the textbook Gaussian CE: rho = 0.1, N = 100, alpha = 0.7, no scaling, no restarts
     "cemopt-textbook": {
         "diagonal": True,

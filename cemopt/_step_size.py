@@ -124,19 +124,16 @@ class CumulativeStepSize:
         self.stagnation_window = STAGNATION_BASE + math.ceil(
             STAGNATION_PER_DIM * d**1.5 / n_samples
         )
-        self.reset()
+        # the state of a start: empty paths, the step size of the initial family
+        self.path_sigma = np.zeros(d)
+        self.path_cov = np.zeros(d)
+        self.sigma = 1.0  # the step size relative to the start
+        self.t = 0
 
     @property
     def n_elite(self) -> int:
         """How many of a batch are elite (``floor(n / 2)``, at least one)."""
         return self.weights.size
-
-    def reset(self) -> None:
-        """Forget the paths: the state of a new start."""
-        self.path_sigma = np.zeros(self.dim)
-        self.path_cov = np.zeros(self.dim)
-        self.sigma = 1.0  # the step size relative to the start
-        self.t = 0
 
     def step(self, family: Any, X: np.ndarray, scores: np.ndarray) -> StepOutcome:
         """One update of ``family`` (which drew ``X``) from the batch's scores
@@ -151,7 +148,8 @@ class CumulativeStepSize:
         if valid.size == 0:
             raise DegenerateFitError("No elite: every score in the batch is NaN.")
         k = min(self.n_elite, valid.size)
-        elite = valid[np.argsort(scores[valid], kind="stable")[:k]]
+        ranked = valid[np.argsort(scores[valid], kind="stable")]  # best first
+        elite = ranked[:k]
         weights = self.weights[:k] / self.weights[:k].sum()
         fitted = family.fit(take_rows(X, elite), weights)
         mean, cov = np.asarray(family.mean), np.asarray(family.cov)
@@ -179,7 +177,7 @@ class CumulativeStepSize:
             + c_mu * (np.asarray(fitted.cov) + np.outer(step, step))
             + c_1 * self.sigma**2 * np.outer(self.path_cov, self.path_cov)
         )
-        new_cov += self._active_term(family, X, scores, valid, k)
+        new_cov += self._active_term(family, X, ranked[k:])
         factor = math.exp(min(1.0, (c_s / self.d_s) * (length / self.chi - 1)))
         new_cov *= factor**2
         self.sigma *= factor
@@ -193,14 +191,12 @@ class CumulativeStepSize:
         level = float(scores[elite[-1]])
         return StepOutcome(family=new, fitted=fitted, level=level, elite=elite, elite_ess=k)
 
-    def _active_term(
-        self, family: Any, X: np.ndarray, scores: np.ndarray, valid: np.ndarray, k: int
-    ) -> np.ndarray:
+    def _active_term(self, family: Any, X: np.ndarray, ranked: np.ndarray) -> np.ndarray:
         """``c_mu (sum_i w_i (d / |z_i|^2) y_i y_i' - (sum_i w_i) cov)`` over the worst
-        valid rows, ``w_i < 0``: the covariance shrinks along the steps that did worst
-        (``z_i`` whitened by the current family, ``y_i = L z_i``, so each term is
-        scale-free), and the decay the negative weights give back."""
-        ranked = valid[np.argsort(scores[valid], kind="stable")][k:]
+        of the valid rows after the elite (``ranked``, best first), ``w_i < 0``: the
+        covariance shrinks along the steps that did worst (``z_i`` whitened by the
+        current family, ``y_i = L z_i``, so each term is scale-free), and the decay
+        the negative weights give back."""
         m = min(ranked.size, self.negative_weights.size)
         if m == 0:
             return np.zeros((self.dim, self.dim))

@@ -109,7 +109,8 @@ class CrossEntropy(CERun):
         rho in (0, 1): the fraction of the batch kept as the elite; ``ceil(rho N)``
         samples (more when several tie at the level), NaN scores never. Default 0.1,
         the CE literature's value, except 0.5 for a ``MultivariateNormal`` with
-        ``csa`` (the best half, rank-weighted), 0.35 without (iAMaLGaM's) and 0.2 for
+        ``csa`` (the best half, rank-weighted: another value is refused), 0.35
+        without (iAMaLGaM's) and 0.2 for
         ``Normal`` (measured in ``benchmarks/continuous.py``).
     smoothing : float, optional
         alpha in (0, 1]: ``v_t = alpha * fit + (1 - alpha) * v_{t-1}``. Default 1 for
@@ -288,6 +289,12 @@ class CrossEntropy(CERun):
                 "`variance_scaling=True` and `csa=True` are two step-size rules for one "
                 "family; choose one (csa=False for AMaLGaM's adaptive variance scaling)."
             )
+        if self.csa and elite_frac not in (None, 0.5):
+            raise ValueError(
+                "`elite_frac` does not apply with csa=True, whose elite is CMA-ES's "
+                f"rank-weighted best half, but got elite_frac={elite_frac!r}; pass "
+                "csa=False for a truncated elite of another size."
+            )
         if self.csa and mean_shift:
             raise ValueError(
                 "`mean_shift=True` belongs to AMaLGaM's adaptive variance scaling, not to "
@@ -433,9 +440,11 @@ class CrossEntropy(CERun):
         self._update_best(X, scores)
 
         self._t += 1
-        alpha, scale_alpha = self.smoothing, self._scale_alpha(self._t)
         if self._step_size is not None:
             alpha, scale_alpha = 1.0, self._step_size.c_mu
+            self._count_no_improvement(scores)
+        else:
+            alpha, scale_alpha = self.smoothing, self._scale_alpha(self._t)
         try:
             if self._step_size is not None:
                 outcome = self._step_size.step(self.family, X, scores)
@@ -474,6 +483,15 @@ class CrossEntropy(CERun):
             self._stall += 1
         self._record(scores, outcome.level, outcome.elite.size, alpha, scale_alpha, information)
         self._check_stop(scores)
+
+    def _count_no_improvement(self, scores: np.ndarray) -> None:
+        """csa's stagnation rule: iterations since the run's best score last improved
+        (``_restart_best`` and ``_no_improvement``, which AMaLGaM's rule uses alike)."""
+        finite = scores[~np.isnan(scores)]
+        if finite.size and finite.min() < self._restart_best:
+            self._restart_best, self._no_improvement = float(finite.min()), 0
+        else:
+            self._no_improvement += 1
 
     def _follow_mean(self, new: Any) -> None:
         """Update the anticipated mean shift from the mean's last move."""
@@ -617,12 +635,8 @@ class CrossEntropy(CERun):
         # no better score for a long stretch: a plateau, or a distribution that has
         # grown past what the scores can tell apart (its size then walks at random)
         window = self._step_size.stagnation_window
-        if self._t > window:
-            run = self._sign * self._columns.view("best")[-self._t :]
-            if not np.nanmin(run[-window:], initial=np.inf) < np.nanmin(
-                run[:-window], initial=np.inf
-            ):
-                return {"stagnation": window}
+        if self._no_improvement >= window:
+            return {"stagnation": window}
         return None
 
     def _may_restart(self) -> bool:

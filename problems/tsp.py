@@ -981,7 +981,7 @@ def solve(
         n_kicks = 0 if plain else n
     n_kicks = check_int(n_kicks, "n_kicks", minimum=0)
     if candidates is None:
-        candidates = 0 if n <= _DENSE_UP_TO else min(_CANDIDATES, n - 1)
+        candidates = 0 if n <= _DENSE_UP_TO else _CANDIDATES
     candidates = check_int(candidates, "candidates", minimum=0)
     if candidates > n - 1:
         raise ValueError(

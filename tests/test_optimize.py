@@ -352,34 +352,20 @@ def start_mvn(fn, d: int, seed: int) -> ce.MultivariateNormal:
     return ce.MultivariateNormal(x0, np.eye(d) * ((fn.upper - fn.lower) / 2) ** 2)
 
 
-def test_rosenbrock_d10_with_defaults():
-    # The valley needs a full covariance and a step size that follows it: the path
-    # rule shrinks the distribution by orders of magnitude on the way in
+@pytest.mark.parametrize("csa", [None, False])
+def test_rosenbrock_d10_with_either_step_size_rule(csa):
+    # The valley needs a full covariance and a step size that follows it
     fn = functions.rosenbrock
     res = ce.minimize(
-        fn, start_mvn(fn, 10, 0), vectorized=True, target=1e-8, max_evals=100_000, rng=0
-    )
-    assert res.status == "target" and res.fun < 1e-8 and res.n_restarts == 0
-    np.testing.assert_allclose(res.x, fn.x_opt(10), atol=1e-3)
-    assert res.history.scale[-1] < 1e-6 and np.all(res.history.n_samples == 10)
-    assert np.all(res.history.alpha == 1.0)
-
-
-def test_rosenbrock_d10_with_adaptive_variance_scaling():
-    # the AMaLGaM rule (csa=False): the multiplier widens the distribution in the valley
-    fn = functions.rosenbrock
-    res = ce.minimize(
-        fn,
-        start_mvn(fn, 10, 0),
-        vectorized=True,
-        target=1e-8,
-        max_evals=100_000,
-        csa=False,
-        rng=0,
+        fn, start_mvn(fn, 10, 0), vectorized=True, target=1e-8, max_evals=100_000, csa=csa, rng=0
     )
     assert res.status == "target" and res.fun < 1e-8
     np.testing.assert_allclose(res.x, fn.x_opt(10), atol=1e-3)
-    assert res.history.scale.max() > 1.0  # the multiplier did widen the distribution
+    if csa is None:  # the default: the path rule shrinks the distribution on the way in
+        assert res.n_restarts == 0 and np.all(res.history.n_samples == 10)
+        assert res.history.scale[-1] < 1e-6 and np.all(res.history.alpha == 1.0)
+    else:  # AMaLGaM's rule: the multiplier widens the distribution in the valley
+        assert res.history.scale.max() > 1.0
 
 
 def test_rastrigin_d10_needs_restarts_with_growing_batches():

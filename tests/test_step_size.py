@@ -110,6 +110,8 @@ def test_defaults_for_a_multivariate_normal():
          r"`variance_scaling=True` and `csa=True` are two step-size rules"),
         (ce.MultivariateNormal([0.0], [[1.0]]), {"mean_shift": True}, ValueError,
          r"`mean_shift=True` belongs to AMaLGaM's"),
+        (ce.MultivariateNormal([0.0], [[1.0]]), {"elite_frac": 0.1}, ValueError,
+         r"`elite_frac` does not apply with csa=True, .* but got elite_frac=0.1"),
     ],
 )  # fmt: skip
 def test_bad_csa_settings_are_refused(family, options, error, match):
