@@ -223,6 +223,37 @@ class CumulativeStepSize:
         self.sigma, self.t = float(sigma), int(t)
 
 
+def without_effect(family: Any, axes: bool) -> str | None:
+    """Where ``family`` has become too narrow for its mean to move: pycma's
+    ``noeffectcoord`` and ``noeffectaxis``.
+
+    ``"coordinate"`` when adding a fifth of some coordinate's standard deviation to
+    the mean leaves that coordinate unchanged in floating point; with ``axes``, also
+    ``"axis"`` when adding a tenth of some principal axis (an eigenvector scaled by
+    its standard deviation) leaves the whole mean unchanged. None otherwise. Such a
+    distribution still samples, but no sample can move the mean in that direction:
+    a ridge the search has fallen off, not a converged optimum (a converged run
+    meets the flat-history stop long before). The axes need an eigen-decomposition,
+    so the engine asks for them every ``d`` iterations only (pycma checks one axis an
+    iteration, in turn).
+
+    >>> import cemopt as ce
+    >>> without_effect(ce.MultivariateNormal([1e12, 0.0], np.eye(2) * 1e-12), axes=False)
+    'coordinate'
+    >>> print(without_effect(ce.MultivariateNormal([1.0, 0.0], np.eye(2)), axes=True))
+    None
+    """
+    mean, cov = np.asarray(family.mean), np.asarray(family.cov)
+    if np.any(mean == mean + 0.2 * np.sqrt(np.diagonal(cov))):
+        return "coordinate"
+    if axes:
+        variances, directions = np.linalg.eigh(cov)
+        moved = mean[:, None] + 0.1 * directions * np.sqrt(np.maximum(variances, 0.0))
+        if np.any(np.all(moved == mean[:, None], axis=0)):
+            return "axis"
+    return None
+
+
 def condition_bound(family: Any) -> float:
     """A lower bound of the condition number of ``family.cov``: the squared ratio of
     the largest to the smallest diagonal entry of its Cholesky factor (no

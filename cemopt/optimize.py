@@ -24,7 +24,7 @@ from . import checkpoint as _checkpoint
 from ._batch import batch_len, copy_row, take_rows
 from ._progress import ProgressBar
 from ._run import BUDGET_STOPS, CERun, drive
-from ._step_size import CumulativeStepSize, condition_bound
+from ._step_size import CumulativeStepSize, condition_bound, without_effect
 from ._validation import check_int, check_real
 from .errors import DegenerateFitError
 from .evaluate import DEFAULT_BLOCK_SIZE, Evaluator
@@ -155,10 +155,12 @@ class CrossEntropy(CERun):
         and the whole covariance is then scaled by the length of the whitened path
         of the mean (cumulative step-size adaptation, Hansen & Ostermeier 2001):
         long when successive steps agree (too small a distribution), short when
-        they cancel. Three more stops come with it, after pycma's: the covariance's
-        condition number above 1e14 (status ``"ill-conditioned"``), the best scores
-        of the last ``10 + ceil(30 d / N)`` iterations spread less than
-        ``value_tol`` (``"flat history"``), and no better score for ``100 +
+        they cancel. Four more stops come with it, after pycma's: the covariance's
+        condition number above 1e14 (status ``"ill-conditioned"``), a distribution
+        narrower than its mean's floating-point spacing along a coordinate or a
+        principal axis (``"no effect"``: pycma's noeffectcoord and noeffectaxis),
+        the best scores of the last ``10 + ceil(30 d / N)`` iterations spread less
+        than ``value_tol`` (``"flat history"``), and no better score for ``100 +
         ceil(100 d^1.5 / N)`` iterations (``"stagnation"``: a plateau, or a
         distribution grown past what the scores tell apart); ``history.scale``
         holds the squared step size relative to the start. None: on for a
@@ -206,7 +208,7 @@ class CrossEntropy(CERun):
         width (KL is scale-invariant: a steady shrink is a steady KL step).
     restarts : int or None, default None
         What follows a convergence stop (degenerate, patience, flat, flat history,
-        ill-conditioned, stagnation, or an elite the family cannot be fitted to)
+        ill-conditioned, no effect, stagnation, or an elite the family cannot be fitted to)
         that did not reach ``target``: a restart from the initial family with
         ``restart_growth`` times more samples (IPOP-style). An int allows that many.
         None: restart as long as ``max_evals`` or ``time_limit`` leaves room, and
@@ -627,6 +629,13 @@ class CrossEntropy(CERun):
         condition = condition_bound(self.family)
         if condition > _MAX_CONDITION:
             return {"ill-conditioned": condition}
+        # pycma's noeffectcoord and noeffectaxis: on a rugged ridge (BBOB's f17, f18) the
+        # covariance can thin out below the mean's floating-point spacing in one
+        # direction while staying under the condition bound, and the best score still
+        # creeps down too often for the stagnation rule to fire
+        where = without_effect(self.family, axes=self._t % self.family.dim == 0)
+        if where is not None:
+            return {"no effect": where}
         window = self._step_size.history_window
         if self.value_tol is not None and self._t >= window:
             recent = self._columns.view("best")[-window:]

@@ -48,6 +48,11 @@ STATUS_MESSAGES: dict[str, tuple[bool, str]] = {
         "The covariance's condition number passed 1e14 (csa): the search could not "
         "go on in its smallest directions.",
     ),
+    "no effect": (
+        False,
+        "The distribution became narrower than the floating-point spacing of its mean "
+        "along a coordinate or a principal axis (csa): the search could not move there.",
+    ),
     "max_iter": (False, "The maximum number of iterations (max_iter) was reached."),
     "max_evals": (False, "The maximum number of evaluations (max_evals) was reached."),
     "time_limit": (False, "The time limit (time_limit) was reached."),

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import cemopt as ce
-from cemopt._step_size import CumulativeStepSize, condition_bound
+from cemopt._step_size import CumulativeStepSize, condition_bound, without_effect
 
 
 def test_weights_and_rates_are_cma_es_defaults():
@@ -128,6 +128,36 @@ def test_an_ill_conditioned_covariance_ends_the_run():
     assert res.status == "ill-conditioned" and not res.success and res.nit == 1
     assert condition_bound(res.family) > 1e14
     assert "condition number passed 1e14" in res.message
+
+
+def test_a_distribution_below_the_spacing_of_its_mean_has_no_effect():
+    # pycma's noeffectcoord: at 1e12 the doubles are 1.2e-4 apart, so a fifth of a
+    # standard deviation of 1e-6 cannot move the mean
+    far = np.full(2, 1e12)
+    assert without_effect(ce.MultivariateNormal(far, 1e-12 * np.eye(2)), axes=False) == "coordinate"
+    # noeffectaxis: each coordinate has standard deviation 1 (0.2 moves 1e12), but the
+    # principal axis (1, -1) / sqrt(2) has variance 1e-8: a tenth of its 1e-4 cannot
+    rotated = np.array([[1.0, 1.0 - 1e-8], [1.0 - 1e-8, 1.0]])
+    assert without_effect(ce.MultivariateNormal(far, rotated), axes=False) is None
+    assert without_effect(ce.MultivariateNormal(far, rotated), axes=True) == "axis"
+    # near the origin the same covariances move the mean in every direction
+    for cov in (1e-12 * np.eye(2), rotated):
+        assert without_effect(ce.MultivariateNormal(np.ones(2), cov), axes=True) is None
+
+
+def test_a_distribution_without_effect_ends_the_run_and_restarts():
+    def shifted_sphere(X):
+        return ((X - 1e12) ** 2).sum(axis=1)
+
+    # standard deviations of 1e-4: the samples differ (the doubles are 1.2e-4 apart),
+    # a fifth of one (or e times that, the step size's largest growth) does not
+    family = ce.MultivariateNormal(np.full(3, 1e12), 1e-8 * np.eye(3))
+    res = ce.minimize(shifted_sphere, family, vectorized=True, restarts=0, rng=0)
+    assert res.status == "no effect" and not res.success and res.nit == 1
+    assert "narrower than the floating-point spacing of its mean" in res.message
+    # like every convergence stop, it restarts while the budget lasts
+    res = ce.minimize(shifted_sphere, family, vectorized=True, max_evals=200, rng=0)
+    assert res.status == "max_evals" and res.n_restarts >= 2
 
 
 def test_a_best_score_that_stays_put_ends_the_run_by_its_flat_history():
