@@ -87,7 +87,8 @@ class CumulativeStepSize:
     Igel 2016). The worse half gets CMA-ES's negative weights (active CMA, Hansen 2016,
     eq. 53, each step normalised to length ``sqrt(d)`` in the current family's metric):
     on BBOB they took the median evaluations to 1e-8 from 1.19-1.35 to 1.00-1.07 times
-    pycma's and the solved runs from 349 to 353 of 480 (``benchmarks/bbob.py``).
+    pycma's and the solved runs from 349 to 353 of 480 (``benchmarks/bbob.py``; with
+    the no-effect stop, :func:`without_effect`, 359).
     """
 
     def __init__(self, dim: int, n_samples: int) -> None:

@@ -167,8 +167,9 @@ class CrossEntropy(CERun):
         ``MultivariateNormal``; False: AMaLGaM's rules instead (variance scaling, mean shift, the
         covariance weight), which are refused alongside it. On BBOB (24 functions,
         instances 1-5, d = 2, 5, 10, 20; ``benchmarks/bbob.py``) it took the median
-        evaluations to 1e-8 from 1.29-2.17 times pycma IPOP's to 1.00-1.07 and the
-        solved runs from 320 to 353 of 480 (pycma 360); AMaLGaM's variance
+        evaluations to 1e-8 from 1.29-2.17 times pycma IPOP's to 1.01-1.08 and the
+        solved runs from 320 to 359 of 480 (pycma 360; over three seeds 1 073 of
+        1 440 against pycma's 1 074); AMaLGaM's variance
         scaling needs about 4.7 times CMA-ES's evaluations on the 20-d sphere, in
         cemopt and in a minimal iAMaLGaM alike (``benchmarks/amalgam_reference.py``).
     maximize : bool, default False
