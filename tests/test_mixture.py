@@ -162,7 +162,9 @@ def test_em_is_monotone():
     for _ in range(15):
         current = current.fit(x, w)
         lls.append(mean_log_likelihood(current, x, w))
-    assert np.all(np.diff(lls) >= 0), lls
+    # monotone up to rounding: once EM has converged, the mean log-likelihood (about
+    # -3) moves by an ulp or two either way, with the BLAS kernels of the machine
+    assert np.all(np.diff(lls) >= -1e-12 * np.abs(lls[1:])), lls
     assert lls[-1] > lls[0] + 1.0
     full = ce.Mixture(start.components, start.weights).fit(x, w)
     assert mean_log_likelihood(full, x, w) >= lls[-1] - 1e-12  # converged (to rounding)
