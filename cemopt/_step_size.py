@@ -99,6 +99,9 @@ class CumulativeStepSize:
         if mu == 1 or not np.all(raw > 0):  # n = 1 or 2: the best alone
             raw = np.ones(mu)
         self.weights = raw / raw.sum()
+        # the fit's weights when the whole elite is valid (the step renormalises the
+        # leading ones when NaN scores leave fewer valid samples than the elite)
+        self._elite_weights = self._normalised(mu)
         self.mu_eff = float(1.0 / np.sum(self.weights**2))
         mu_eff = self.mu_eff
         self.c_s = (mu_eff + 2) / (d + mu_eff + 5)
@@ -131,6 +134,10 @@ class CumulativeStepSize:
         self.sigma = 1.0  # the step size relative to the start
         self.t = 0
 
+    def _normalised(self, k: int) -> np.ndarray:
+        """The leading ``k`` weights, normalised to sum 1."""
+        return self.weights[:k] / self.weights[:k].sum()
+
     @property
     def n_elite(self) -> int:
         """How many of a batch are elite (``floor(n / 2)``, at least one)."""
@@ -145,13 +152,17 @@ class CumulativeStepSize:
         DegenerateFitError
             Every score is NaN, or the elite's fit fails (all elite samples equal).
         """
-        valid = np.flatnonzero(~np.isnan(scores))
-        if valid.size == 0:
-            raise DegenerateFitError("No elite: every score in the batch is NaN.")
-        k = min(self.n_elite, valid.size)
-        ranked = valid[np.argsort(scores[valid], kind="stable")]  # best first
+        nan = np.isnan(scores)
+        if nan.any():
+            valid = np.flatnonzero(~nan)
+            if valid.size == 0:
+                raise DegenerateFitError("No elite: every score in the batch is NaN.")
+            ranked = valid[np.argsort(scores[valid], kind="stable")]  # best first
+        else:
+            ranked = np.argsort(scores, kind="stable")
+        k = min(self.n_elite, ranked.size)
         elite = ranked[:k]
-        weights = self.weights[:k] / self.weights[:k].sum()
+        weights = self._elite_weights if k == self.n_elite else self._normalised(k)
         fitted = family.fit(take_rows(X, elite), weights)
         mean, cov = np.asarray(family.mean), np.asarray(family.cov)
         step = np.asarray(fitted.mean) - mean
@@ -164,7 +175,7 @@ class CumulativeStepSize:
         self.path_sigma = (1 - c_s) * self.path_sigma + math.sqrt(
             c_s * (2 - c_s) * self.mu_eff
         ) * whitened
-        length = float(np.linalg.norm(self.path_sigma))
+        length = math.sqrt(self.path_sigma @ self.path_sigma)  # np.linalg.norm's sum
         # CMA-ES's h_sigma: no rank-one step while the path is still long from a start
         settled = length / math.sqrt(1 - (1 - c_s) ** (2 * self.t)) < (1.4 + 2 / (self.dim + 1)) * (
             self.chi
@@ -175,8 +186,8 @@ class CumulativeStepSize:
         keep = 1 - c_1 - c_mu + (0.0 if settled else c_1 * c_c * (2 - c_c))
         new_cov = (
             keep * cov
-            + c_mu * (np.asarray(fitted.cov) + np.outer(step, step))
-            + c_1 * self.sigma**2 * np.outer(self.path_cov, self.path_cov)
+            + c_mu * (np.asarray(fitted.cov) + step[:, None] * step)  # outer products
+            + c_1 * self.sigma**2 * (self.path_cov[:, None] * self.path_cov)
         )
         new_cov += self._active_term(family, X, ranked[k:])
         factor = math.exp(min(1.0, (c_s / self.d_s) * (length / self.chi - 1)))
@@ -245,7 +256,7 @@ def without_effect(family: Any, axes: bool) -> str | None:
     None
     """
     mean, cov = np.asarray(family.mean), np.asarray(family.cov)
-    if np.any(mean == mean + 0.2 * np.sqrt(np.diagonal(cov))):
+    if (mean == mean + 0.2 * np.sqrt(cov.diagonal())).any():
         return "coordinate"
     if axes:
         variances, directions = np.linalg.eigh(cov)
@@ -259,5 +270,5 @@ def condition_bound(family: Any) -> float:
     """A lower bound of the condition number of ``family.cov``: the squared ratio of
     the largest to the smallest diagonal entry of its Cholesky factor (no
     eigen-decomposition; the bound is what the stop rule needs)."""
-    diagonal = np.abs(np.diagonal(family.cholesky))
+    diagonal = family.cholesky.diagonal()  # positive: the factor of a covariance
     return float((diagonal.max() / diagonal.min()) ** 2)

@@ -440,12 +440,14 @@ class CrossEntropy(CERun):
         if n == 0:
             raise ValueError("`X` must hold at least one sample, but got an empty batch.")
         scores = self._sign * self._scores(X, values, n)
-        self._update_best(X, scores)
+        nan = np.isnan(scores)
+        finite = scores[~nan] if nan.any() else scores  # never elite, never the best
+        self._update_best(X, scores, finite)
 
         self._t += 1
         if self._step_size is not None:
             alpha, scale_alpha = 1.0, self._step_size.c_mu
-            self._count_no_improvement(scores)
+            self._count_no_improvement(finite)
         else:
             alpha, scale_alpha = self.smoothing, self._scale_alpha(self._t)
         try:
@@ -462,7 +464,7 @@ class CrossEntropy(CERun):
                 )
         except DegenerateFitError as exc:
             information = (step_information(self.family, None)[0], np.nan)
-            self._record(scores, np.nan, 0, alpha, scale_alpha, information)
+            self._record(finite, n, np.nan, 0, alpha, scale_alpha, information)
             # a fit that cannot be made ends this run like any convergence stop: a
             # restart follows while the budget lasts, and only then does the run end
             stop = self._budget_stop()
@@ -484,13 +486,13 @@ class CrossEntropy(CERun):
             self._best_level, self._stall = outcome.level, 0
         else:
             self._stall += 1
-        self._record(scores, outcome.level, outcome.elite.size, alpha, scale_alpha, information)
-        self._check_stop(scores)
+        self._record(finite, n, outcome.level, outcome.elite.size, alpha, scale_alpha, information)
+        self._check_stop(finite)
 
-    def _count_no_improvement(self, scores: np.ndarray) -> None:
+    def _count_no_improvement(self, finite: np.ndarray) -> None:
         """csa's stagnation rule: iterations since the run's best score last improved
-        (``_restart_best`` and ``_no_improvement``, which AMaLGaM's rule uses alike)."""
-        finite = scores[~np.isnan(scores)]
+        (``_restart_best`` and ``_no_improvement``, which AMaLGaM's rule uses alike),
+        from the batch's scores that are not NaN."""
         if finite.size and finite.min() < self._restart_best:
             self._restart_best, self._no_improvement = float(finite.min()), 0
         else:
@@ -505,12 +507,15 @@ class CrossEntropy(CERun):
             weight * step if self._shift is None else ((1.0 - weight) * self._shift + weight * step)
         )
 
-    def _update_best(self, X: Any, scores: np.ndarray) -> None:
-        nan = np.isnan(scores)
-        if nan.all():
+    def _update_best(self, X: Any, scores: np.ndarray, finite: np.ndarray | None = None) -> None:
+        """Keep the batch's best row if it beats the best so far (``finite``: the
+        scores that are not NaN, when the caller has them)."""
+        if finite is None:
+            finite = scores[~np.isnan(scores)]
+        if finite.size == 0:
             return
         # argmin when there is no NaN: nanargmin copies the batch on every call
-        i = int(np.nanargmin(scores)) if nan.any() else int(np.argmin(scores))
+        i = int(np.argmin(scores)) if finite.size == scores.size else int(np.nanargmin(scores))
         if scores[i] < self._best or self._best_x is None:
             self._best, self._best_x = float(scores[i]), copy_row(X, i)
 
@@ -584,10 +589,12 @@ class CrossEntropy(CERun):
             return float(self.scale_smoothing(t))
         return self.scale_smoothing
 
-    def _check_stop(self, scores: np.ndarray) -> None:
+    def _check_stop(self, finite: np.ndarray) -> None:
+        """End or restart the run after an update (``finite``: the batch's scores
+        that are not NaN)."""
         stop = self._budget_stop()
         if stop is None:
-            stop = self._local_convergence(scores)
+            stop = self._local_convergence(finite)
             if stop is None:
                 return
             if self._may_restart():
@@ -608,7 +615,7 @@ class CrossEntropy(CERun):
             return {"time_limit": self.time_limit}
         return None
 
-    def _local_convergence(self, scores: np.ndarray) -> dict[str, Any] | None:
+    def _local_convergence(self, finite: np.ndarray) -> dict[str, Any] | None:
         if self.degeneracy_tol is not None:
             degeneracy = degeneracy_of(self.sampling_family)
             if degeneracy <= self.degeneracy_tol * self._initial_degeneracy:
@@ -616,9 +623,10 @@ class CrossEntropy(CERun):
         if self.kl_tol is not None and self._last_kl < self.kl_tol:  # NaN never fires
             return {"kl": self._last_kl}
         if self.value_tol is not None:
-            valid = scores[~np.isnan(scores)]
-            if valid.size > 1 and np.ptp(valid) < self.value_tol:
-                return {"flat": float(np.ptp(valid))}
+            if finite.size > 1:
+                spread = finite.max() - finite.min()  # np.ptp, without its wrapper
+                if spread < self.value_tol:
+                    return {"flat": float(spread)}
         if self.patience and self._stall >= self.patience:
             return {"patience": self.patience}
         if self._step_size is not None:
@@ -640,8 +648,9 @@ class CrossEntropy(CERun):
         window = self._step_size.history_window
         if self.value_tol is not None and self._t >= window:
             recent = self._columns.view("best")[-window:]
-            if np.ptp(recent) < self.value_tol:
-                return {"flat history": float(np.ptp(recent))}
+            spread = recent.max() - recent.min()
+            if spread < self.value_tol:
+                return {"flat history": float(spread)}
         # no better score for a long stretch: a plateau, or a distribution that has
         # grown past what the scores can tell apart (its size then walks at random)
         window = self._step_size.stagnation_window
@@ -669,15 +678,17 @@ class CrossEntropy(CERun):
         self._shift = None
         logger.info("restart %d after %s with n_samples=%d", self._restart, reason, self.n_samples)
 
-    def _record(self, scores, level, n_elite_, alpha, scale_alpha, information) -> None:
-        finite = scores[~np.isnan(scores)]
+    def _record(self, finite, n, level, n_elite_, alpha, scale_alpha, information) -> None:
+        """One row of the history, from the batch's ``n`` scores (``finite``: those
+        that are not NaN)."""
         self._columns.append(
             {
                 "level": self._sign * level,
                 "best": self._sign * finite.min() if finite.size else np.nan,
                 "best_so_far": self._sign * self._best,
-                "mean_value": self._sign * finite.mean() if finite.size else np.nan,
-                "n_samples": scores.size,
+                # the sum over the count: ndarray.mean's arithmetic, without its wrapper
+                "mean_value": self._sign * (finite.sum() / finite.size) if finite.size else np.nan,
+                "n_samples": n,
                 "n_elite": n_elite_,
                 "nfev": self.nfev,
                 "n_nan": self.n_nan,

@@ -121,7 +121,7 @@ def as_float_array(
     if allowed is not None and array.ndim not in allowed:
         want = " or ".join(f"{k}-d" for k in allowed)
         raise ValueError(f"`{name}` must be {want}, but got {name} with shape {array.shape}.")
-    if not np.all(np.isfinite(array)):
+    if not np.isfinite(array).all():
         raise ValueError(f"`{name}` must be finite, but got {name}={_short(array)}.")
     array.setflags(write=False)
     return array
