@@ -38,7 +38,6 @@ the scores back, until a stopping rule fires. What they share lives here, once:
 from __future__ import annotations
 
 import logging
-import math
 import time
 import warnings
 from collections.abc import Callable
@@ -85,7 +84,8 @@ class Columns:
             grown = np.empty((2 * len(self._data), len(self.names)))
             grown[: self._n] = self._data[: self._n]
             self._data = grown
-        self._data[self._n] = [_float(row[name]) for name in self.names]
+        # a value of None becomes NaN: numpy converts it so when it fills a float row
+        self._data[self._n] = [row[name] for name in self.names]
         self._n += 1
 
     def view(self, name: str) -> np.ndarray:
@@ -105,10 +105,6 @@ class Columns:
         if len(self._data) == 0:
             self._data = np.empty((16, len(self.names)))
         self._n = len(records)
-
-
-def _float(value: Any) -> float:
-    return math.nan if value is None else float(value)
 
 
 class CERun:

@@ -31,6 +31,8 @@ def as_rng(rng: Any, name: str = "rng") -> np.random.Generator:
     >>> as_rng(gen) is gen
     True
     """
+    if type(rng) is np.random.Generator:  # the engine's every draw: no checks to make
+        return rng
     if isinstance(rng, np.random.RandomState):
         raise TypeError(
             f"`{name}` must be None, an int seed or a numpy.random.Generator; the legacy "

@@ -88,6 +88,21 @@ def test_nan_scores_are_never_elite_and_an_all_nan_batch_is_refused():
         rule.step(family, X, np.full(6, np.nan))
 
 
+def test_an_adapted_covariance_without_a_factor_is_a_degenerate_fit(monkeypatch):
+    # rounding (or an overflow) can leave the blended covariance without a Cholesky
+    # factor; the step says so as a failed fit, which ends the start like any other
+    import cemopt._step_size as step_size
+
+    monkeypatch.setattr(step_size, "cholesky_or_none", lambda a: None)
+    family = ce.MultivariateNormal(np.zeros(2), np.eye(2))
+    X = family.sample(6, rng=0)
+    with pytest.raises(ce.DegenerateFitError, match="adapted covariance is not positive definite"):
+        CumulativeStepSize(2, 6).step(family, X, np.arange(6.0))
+    res = ce.minimize(lambda X: (X**2).sum(axis=1), family, vectorized=True, max_evals=60, rng=0)
+    # batches of 6, 12, 24 and the 18 evaluations left, each start ended by its fit
+    assert res.status == "max_evals" and res.nit == 0 and res.n_restarts == 3
+
+
 def test_defaults_for_a_multivariate_normal():
     opt = ce.CrossEntropy(ce.MultivariateNormal(np.zeros(10), np.eye(10)))
     assert opt.csa and not opt.variance_scaling and not opt.mean_shift
