@@ -493,8 +493,9 @@ class CrossEntropy(CERun):
         """csa's stagnation rule: iterations since the run's best score last improved
         (``_restart_best`` and ``_no_improvement``, which AMaLGaM's rule uses alike),
         from the batch's scores that are not NaN."""
-        if finite.size and finite.min() < self._restart_best:
-            self._restart_best, self._no_improvement = float(finite.min()), 0
+        best = finite.min() if finite.size else np.inf
+        if best < self._restart_best:
+            self._restart_best, self._no_improvement = float(best), 0
         else:
             self._no_improvement += 1
 
@@ -512,12 +513,11 @@ class CrossEntropy(CERun):
         scores that are not NaN, when the caller has them)."""
         if finite is None:
             finite = scores[~np.isnan(scores)]
-        if finite.size == 0:
-            return
+        if finite.size == 0 or not (finite.min() < self._best or self._best_x is None):
+            return  # no better row: most batches, so no search for where it is
         # argmin when there is no NaN: nanargmin copies the batch on every call
         i = int(np.argmin(scores)) if finite.size == scores.size else int(np.nanargmin(scores))
-        if scores[i] < self._best or self._best_x is None:
-            self._best, self._best_x = float(scores[i]), copy_row(X, i)
+        self._best, self._best_x = float(scores[i]), copy_row(X, i)
 
     def _absorb_partial(self, X: Any, scores: np.ndarray) -> None:
         # rows of a batch cut short: they count for the best so far, not for an update
