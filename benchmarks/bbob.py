@@ -41,6 +41,7 @@ evaluations (objective included, the BBOB functions are C++ in ``ioh``).
 Run:  python benchmarks/bbob.py [--dims 2 5 10 20] [--instances 5] [--methods ...]
                                 [--workers 2] [--out results.json] [--plot ecdf.png]
                                 [--merge earlier.json ...] [--seeds 0 1 2]
+      python benchmarks/bbob.py --compare before.json after.json
 
 The runs are independent and seeded, so the results do not depend on ``--workers``.
 ``--merge`` reports the runs of an earlier ``--out`` file together with this run's,
@@ -51,6 +52,11 @@ this run's replacing those of the same method, function, instance, dimension and
 reports earlier runs together. ``--seeds`` repeats the suite with other seeds of the
 methods (the starts stay the same): the solved counts of one seed move by a few runs
 from seed to seed, and the table of solved runs per seed shows by how much.
+``--compare before.json after.json`` runs nothing: it lists the shared runs whose
+evaluations, targets or final precision differ between two ``--out`` files (none, for
+a change that should leave the search alone) and each method's CPU per evaluation
+after over before. Evaluation counts are deterministic on one machine; another CPU
+can round differently (OpenBLAS picks its kernels by processor) and change a few runs.
 """
 
 from __future__ import annotations
@@ -372,6 +378,38 @@ def plot(records: list[dict[str, Any]], methods: list[str], dims: list[int], pat
     fig.savefig(path, dpi=110)
 
 
+def run_key(r: dict[str, Any]) -> tuple[Any, ...]:
+    """(method, function, instance, dim, seed): what identifies a run across files."""
+    return (r["method"], r["function"], r["instance"], r["dim"], r.get("seed", 0))
+
+
+def compare(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> str:
+    """The runs two files share: which differ in evaluations, targets reached or final
+    precision (a change meant to leave the search alone must leave them all equal),
+    and the CPU per evaluation of each method and dimension, after over before."""
+    old = {run_key(r): r for r in before}
+    new = {run_key(r): r for r in after}
+    common = sorted(old.keys() & new.keys())
+
+    def trace(r: dict[str, Any]) -> tuple[Any, ...]:
+        return r["evaluations"], r["hits"], r["precision"]
+
+    differ = [k for k in common if trace(old[k]) != trace(new[k])]
+    lines = [f"{len(common)} runs in both files; {len(differ)} differ"]
+    lines += [f"  differs: {k}" for k in differ[:20]]
+    lines += ["", "| method | d | runs | CPU us/eval before | after | after / before |"]
+    lines.append("|---|---|---|---|---|---|")
+    for method, d in sorted({(k[0], k[3]) for k in common}):
+        keys = [k for k in common if k[0] == method and k[3] == d]
+        cpu = [
+            1e6 * sum(runs[k]["cpu_s"] for k in keys) / sum(runs[k]["evaluations"] for k in keys)
+            for runs in (old, new)
+        ]
+        cells = [method, d, len(keys), f"{cpu[0]:.2f}", f"{cpu[1]:.2f}", f"{cpu[1] / cpu[0]:.2f}"]
+        lines.append("| " + " | ".join(str(cell) for cell in cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dims", type=int, nargs="+", default=[2, 5, 10, 20])
@@ -389,7 +427,18 @@ def main() -> None:
         default=[0],
         help="sets of the methods' own seeds, each a repeat of the suite from the same x0",
     )
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        nargs=2,
+        metavar=("BEFORE", "AFTER"),
+        help="compare the runs of two --out files (nothing is run)",
+    )
     args = parser.parse_args()
+    if args.compare:
+        before, after = (json.loads(path.read_text())["records"] for path in args.compare)
+        print(compare(before, after))
+        return
 
     from importlib.metadata import version
 
@@ -417,10 +466,6 @@ def main() -> None:
         records = [run_one(*job) for job in jobs]
     methods, dims = args.methods, args.dims
     if args.merge:
-
-        def run_key(r: dict[str, Any]) -> tuple[Any, ...]:
-            return (r["method"], r["function"], r["instance"], r["dim"], r.get("seed", 0))
-
         merged: dict[tuple[Any, ...], dict[str, Any]] = {}
         for path in args.merge:  # a later file's run replaces an earlier one's
             for r in json.loads(path.read_text())["records"]:
