@@ -35,7 +35,10 @@ overrun the budget, records for each of the 51 targets ``f - f_opt <= 10^k``, ``
 (a run is *solved* when it reaches that target). The runtime ECDF is the share of
 (function, instance, target) triples reached by a number of evaluations, COCO-style;
 the evaluation ratio is, over the runs both methods solve, the median of a method's
-evaluations to ``10^-8`` over pycma IPOP's. CPU per evaluation is process time over
+evaluations to ``10^-8`` over pycma IPOP's; the paired count is, over the runs both
+made (same function, instance and seed), how many only the method solved and how many
+only pycma IPOP did, with the two-sided sign test's p-value (solved counts that differ
+by a few runs in hundreds are often the seeds' noise). CPU per evaluation is process time over
 evaluations (objective included, the BBOB functions are C++ in ``ioh``).
 
 Run:  python benchmarks/bbob.py [--dims 2 5 10 20] [--instances 5] [--methods ...]
@@ -83,7 +86,7 @@ from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 import scipy  # noqa: E402
-from scipy import optimize  # noqa: E402
+from scipy import optimize, stats  # noqa: E402
 
 import cemopt as ce  # noqa: E402
 
@@ -292,9 +295,10 @@ def summarise(records: list[dict[str, Any]], methods: list[str], dims: list[int]
         )
         lines.append(
             "| method | solved to 1e-8 | multimodal solved | ECDF area (targets x log-evals) "
-            "| median evals ratio to pycma-ipop (both solve) | CPU us/eval |"
+            "| median evals ratio to pycma-ipop (both solve) | solved by it alone / by "
+            "pycma-ipop alone (sign test p) | CPU us/eval |"
         )
-        lines.append("|---|---|---|---|---|---|")
+        lines.append("|---|---|---|---|---|---|---|")
         for m in methods:
             mine = [runs[(m, *k)] for k in keys if (m, *k) in runs]
             if not mine:
@@ -311,11 +315,12 @@ def summarise(records: list[dict[str, Any]], methods: list[str], dims: list[int]
                 and runs[("pycma-ipop", *k)]["solved"]
             ]
             ratio = f"{np.median(ratios):.2f} ({len(ratios)} runs)" if ratios else "-"
+            paired = paired_solved(runs, keys, m)
             cpu = 1e6 * sum(r["cpu_s"] for r in mine) / max(1, sum(r["evaluations"] for r in mine))
             area = ecdf_area(mine, d)
             lines.append(
                 f"| {m} | {solved} / {len(mine)} | {multi} / {n_multi} | {area:.3f} | "
-                f"{ratio} | {cpu:.1f} |"
+                f"{ratio} | {paired} | {cpu:.1f} |"
             )
         lines.append("")
         lines.append("| solved per function | " + " | ".join(f"f{f}" for f in FUNCTIONS) + " |")
@@ -331,12 +336,34 @@ def summarise(records: list[dict[str, Any]], methods: list[str], dims: list[int]
             lines.append("| solved per seed | " + " | ".join(f"seed {s}" for s in seeds) + " |")
             lines.append("|---|" + "---|" * len(seeds))
             for m in methods:
-                counts = [
-                    sum(r["solved"] for (mm, *_, ss), r in runs.items() if mm == m and ss == s)
-                    for s in seeds
-                ]
-                lines.append(f"| {m} | " + " | ".join(map(str, counts)) + " |")
+                counts = []
+                for s in seeds:
+                    mine = [r for (mm, *_, ss), r in runs.items() if mm == m and ss == s]
+                    counts.append(str(sum(r["solved"] for r in mine)) if mine else "-")
+                lines.append(f"| {m} | " + " | ".join(counts) + " |")
     return "\n".join(lines)
+
+
+def paired_solved(runs: dict[tuple[Any, ...], dict[str, Any]], keys: list[Any], method: str) -> str:
+    """Over the runs both ``method`` and pycma IPOP made (same function, instance and
+    seed): how many only ``method`` solved, how many only pycma, and the two-sided
+    sign test's p-value of that split (whether the two solve as often, seed noise
+    aside: the runs both or neither solve say nothing about which is better)."""
+    if method == "pycma-ipop":
+        return "-"
+    both = [k for k in keys if (method, *k) in runs and ("pycma-ipop", *k) in runs]
+    mine = sum(
+        runs[(method, *k)]["solved"] and not runs[("pycma-ipop", *k)]["solved"] for k in both
+    )
+    theirs = sum(
+        runs[("pycma-ipop", *k)]["solved"] and not runs[(method, *k)]["solved"] for k in both
+    )
+    if not both:
+        return "-"
+    if mine + theirs == 0:
+        return "0 / 0"
+    p = stats.binomtest(mine, mine + theirs, 0.5).pvalue
+    return f"{mine} / {theirs} (p = {p:.2f})"
 
 
 def ecdf(records: list[dict[str, Any]], d: int) -> tuple[np.ndarray, np.ndarray]:
