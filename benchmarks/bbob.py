@@ -352,14 +352,14 @@ def paired_solved(runs: dict[tuple[Any, ...], dict[str, Any]], keys: list[Any], 
     if method == "pycma-ipop":
         return "-"
     both = [k for k in keys if (method, *k) in runs and ("pycma-ipop", *k) in runs]
+    if not both:
+        return "-"
     mine = sum(
         runs[(method, *k)]["solved"] and not runs[("pycma-ipop", *k)]["solved"] for k in both
     )
     theirs = sum(
         runs[("pycma-ipop", *k)]["solved"] and not runs[(method, *k)]["solved"] for k in both
     )
-    if not both:
-        return "-"
     if mine + theirs == 0:
         return "0 / 0"
     p = stats.binomtest(mine, mine + theirs, 0.5).pvalue

@@ -79,6 +79,12 @@ class DynamicSmoothing:
         return self.beta - self.beta * (1.0 - 1.0 / t) ** self.q
 
 
+def _without_nan(scores: np.ndarray) -> np.ndarray:
+    """The scores that are not NaN: ``scores`` itself when there is none (no copy)."""
+    nan = np.isnan(scores)
+    return scores[~nan] if nan.any() else scores
+
+
 class CrossEntropy(CERun):
     r"""The cross-entropy method as an ask/tell optimiser.
 
@@ -440,8 +446,7 @@ class CrossEntropy(CERun):
         if n == 0:
             raise ValueError("`X` must hold at least one sample, but got an empty batch.")
         scores = self._sign * self._scores(X, values, n)
-        nan = np.isnan(scores)
-        finite = scores[~nan] if nan.any() else scores  # never elite, never the best
+        finite = _without_nan(scores)  # NaN is never elite, never the best
         self._update_best(X, scores, finite)
 
         self._t += 1
@@ -512,7 +517,7 @@ class CrossEntropy(CERun):
         """Keep the batch's best row if it beats the best so far (``finite``: the
         scores that are not NaN, when the caller has them)."""
         if finite is None:
-            finite = scores[~np.isnan(scores)]
+            finite = _without_nan(scores)
         if finite.size == 0 or not (finite.min() < self._best or self._best_x is None):
             return  # no better row: most batches, so no search for where it is
         # argmin when there is no NaN: nanargmin copies the batch on every call
